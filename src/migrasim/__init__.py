@@ -1,0 +1,12 @@
+"""migrasim: agent-based simulation of post-COVID residential moves in France.
+
+Households choose among France's intercommunalités (EPCI) each month; their choices
+move local housing prices, and prices move them back.
+"""
+
+from migrasim import territories
+from migrasim.maps import plot_map
+from migrasim.territories import Territories, TerritoryDataError
+
+__all__ = ["Territories", "TerritoryDataError", "plot_map", "territories"]
+__version__ = "0.1.0"
