@@ -87,7 +87,8 @@ def test_selection_helpers(metro):
     petr = metro.select(group="petr_haut_rouergue")
     assert len(petr) == 3 and set(metro.df.iloc[petr]["departement"]) == {"12"}
     assert len(metro.select(kind="ME")) == 22
-    assert metro.df.iloc[metro.select(name="métropole du grand paris")].index.tolist() == [GRAND_PARIS]
+    found = metro.select(name="métropole du grand paris")
+    assert metro.df.iloc[found].index.tolist() == [GRAND_PARIS]
     assert set(metro.df.iloc[metro.select(departement="12")]["departement"]) == {"12"}
     assert len(metro.select(region="11", kind="ME")) == 1
     with pytest.raises(KeyError, match="unknown"):
@@ -139,7 +140,8 @@ def test_commune_overrides_are_aggregated_to_their_epci(metro):
         ({"epci": [GRAND_PARIS], "vacant": [-3.0]},
          r"row 1, column 'vacant': value -3.0 is negative"),
         ({"epci": [GRAND_PARIS], "broadband": [1.5]},
-         r"row 1, column 'broadband': value 1.5 is out of range; allowed: a number in \[0.0, 1.0\]"),
+         r"row 1, column 'broadband': value 1.5 is out of range; "
+         r"allowed: a number in \[0.0, 1.0\]"),
         ({"epci": [GRAND_PARIS, METROPOLE_DE_LYON], "price_m2": [9000.0, None]},
          r"row 2, column 'price_m2': value is missing \(NaN\)"),
         ({"commune": ["99999"], "price_m2": [1.0]}, r"code '99999' is not a known commune"),

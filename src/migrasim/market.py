@@ -2,15 +2,20 @@
 
 Per territory and month:
 
-    pressure  = (wanted arrivals − departures) / stock − vacancy_weight · (vacancy − initial vacancy)
+    pressure  = (expected arrivals − expected departures) / stock
+                − vacancy_weight · (vacancy − initial vacancy)
     smoothed  = inertia · smoothed + (1 − inertia) · pressure
     Δlog price = clip(response · smoothed, ± max monthly change)
     Δlog rent  = rent_pass_through · Δlog price
     new dwellings = construction_rate · stock · max(0, price / max(cost, initial price) − 1),
                     capped by any construction cap (e.g. ZAN), added to the vacant stock
 
-Wanted arrivals count every household that chose the territory from elsewhere, served
-or not: unmet demand is what pushes prices up.
+Expected arrivals and departures are the month's move hazards times choice
+probabilities, summed over every household (grouped in types: home, profile, job,
+telework days): the demand households express, served or not (unmet demand pushes prices
+up). Using the expectation rather than this month's few simulated movers keeps the price
+path free of the sampling noise of the scale (a 1:100 territory may hold 30 households)
+and makes scenario differences behavioural, not noise (design choice, docs/odd.md).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import numpy as np
 
 
 @nb.njit(cache=True)
-def clear(price, rent, smoothed, built, vacant, dwellings, wanted, departures, vacancy0,
+def clear(price, rent, smoothed, built, vacant, dwellings, demand, leaving, vacancy0,
           price_floor_build, cap, response, vacancy_weight, inertia, max_change,
           pass_through, construction_rate):
     """Update prices, rents and the stock in place for one month."""
@@ -28,7 +33,7 @@ def clear(price, rent, smoothed, built, vacant, dwellings, wanted, departures, v
     for j in range(n):
         stock = max(dwellings[j], 1)
         vacancy = vacant[j] / stock
-        pressure = (wanted[j] - departures[j]) / stock - vacancy_weight * (vacancy - vacancy0[j])
+        pressure = (demand[j] - leaving[j]) / stock - vacancy_weight * (vacancy - vacancy0[j])
         smoothed[j] = inertia * smoothed[j] + (1.0 - inertia) * pressure
         g = min(max(response * smoothed[j], -max_change), max_change)
         price[j] *= np.exp(g)

@@ -19,7 +19,7 @@ import mesa
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from migrasim import calendar, capacity, choice, decision, market, territories
+from migrasim import calendar, capacity, choice, decision, equilibrium, market, territories
 from migrasim import rng as crn
 from migrasim.config import compose, validate
 from migrasim.households import KINDS, Households, pd_positions, synthesize
@@ -101,6 +101,10 @@ class MigrationModel(mesa.Model):
                                                  self.profiles, workers, self.scale, self.seed)
         self._setup_territories(m)
         self._setup_parameters(m)
+        self.constants = np.zeros(len(self.territories))
+        if m["equilibrium"]["enabled"]:
+            self.constants, self.equilibrium = equilibrium.territory_constants(
+                self, m["equilibrium"])
         self.policies = [_instantiate(p) for p in self.scenario.policies]
         self.records = Records(self)
         self.datacollector = mesa.DataCollector(model_reporters={
@@ -157,7 +161,7 @@ class MigrationModel(mesa.Model):
         self.housing_factor = _per_profile(m["households"]["housing_factor"], P)
         self.coef = {k: _per_profile(ch[k], P) for k in
                      ("same_territory", "distance", "cost", "commute", "amenities", "services",
-                      "broadband", "coworking")}
+                      "broadband", "coworking", "amenities_telework")}
         self.kind_const = np.array([[ch["kind"][p][k] for k in KINDS] for p in P])
         self.size_coef = float(ch["size"])
 
@@ -175,8 +179,7 @@ class MigrationModel(mesa.Model):
         shock, preference = self.scenario.shock(t, len(self.profiles))
 
         mv = self.move_params
-        # Income per unit of the territory's typical rent: burden = rent / budget.
-        budget = hh.income / self.housing_factor[hh.profile]
+        budget = self.budget()
         reason = decision.decide(
             self.seed, t, hh.home, hh.profile, hh.owner, budget, hh.months_since_arrival,
             hh.origin, self.rent, self.hier, self.monthly_rate, self.tenure_factor,
@@ -188,18 +191,10 @@ class MigrationModel(mesa.Model):
         movers = np.flatnonzero(reason).astype(np.int64)
         why = reason[movers]
 
-        terms = choice.territory_terms(
-            self.kind_const, self.kind, self.coef["amenities"] * preference.get("amenities", 1),
-            self.territories.array("amenities"),
-            self.coef["services"] * preference.get("services", 1),
-            self.territories.array("services"), self.size_coef, self.vacant,
-            self.policy_utility)
+        terms = self.territory_terms(preference)
         chosen = choice.choose(
             self.seed, t, movers, why, hh.home, hh.profile, hh.job, budget, hh.telework_days,
-            terms, self.coef["same_territory"], self.coef["distance"], self.log_dist,
-            self.coef["cost"], self.rent, self.coef["commute"], self.commute_min,
-            self.coef["broadband"], self.territories.array("broadband"), self.coef["coworking"],
-            self.territories.array("coworking"), float(mv["return_urban_bonus"]), self.urban)
+            terms, *self.choice_arrays(), float(mv["return_urban_bonus"]))
 
         origin = hh.home[movers]
         order = np.argsort(crn.uniforms(self.seed, movers, t, crn.LOTTERY), kind="stable")
@@ -209,12 +204,13 @@ class MigrationModel(mesa.Model):
         profile = hh.profile[movers]
         self._move(movers[moved], origin[moved], chosen[moved], why[moved])
 
-        outside = chosen != origin
-        wanted = np.bincount(chosen[outside], minlength=n)
-        departures = np.bincount(origin[moved & outside], minlength=n)
+        wanted = np.bincount(chosen[chosen != origin], minlength=n)
+        types = equilibrium.household_types(self, budget, hh.telework_days,
+                                            equilibrium.move_hazard(self, budget, shock))
+        demand, leaving = equilibrium.expected_flows(self, types, terms)
         mk = self.market_params
         market.clear(self.price, self.rent, self.smoothed, self.built, self.vacant,
-                     self.dwellings, wanted.astype(np.float64), departures.astype(np.float64),
+                     self.dwellings, demand, leaving,
                      self.vacancy0, self.build_floor, self.construction_cap, mk["response"],
                      mk["vacancy_weight"], mk["inertia"], mk["max_monthly_change"],
                      mk["rent_pass_through"], mk["construction_rate"])
@@ -229,6 +225,28 @@ class MigrationModel(mesa.Model):
             self.running = False
             for policy in self.policies:
                 policy.stop(self)
+
+    def budget(self) -> np.ndarray:
+        """Income per unit of the territory's typical rent: rent burden = rent / budget."""
+        return self.households.income / self.housing_factor[self.households.profile]
+
+    def territory_terms(self, preference: Mapping[str, float] | None = None) -> np.ndarray:
+        """Profile × territory part of utility this month (territory constants included)."""
+        pref = preference or {}
+        t = self.territories
+        return choice.territory_terms(
+            self.kind_const, self.kind, self.coef["amenities"] * pref.get("amenities", 1.0),
+            t.array("amenities"), self.coef["services"] * pref.get("services", 1.0),
+            t.array("services"), self.size_coef, self.dwellings, self.policy_utility
+        ) + self.constants[None, :]
+
+    def choice_arrays(self) -> tuple:
+        """The household-independent arrays the choice kernels read, in their order."""
+        c, t = self.coef, self.territories
+        return (c["same_territory"], c["distance"], self.log_dist, c["cost"], self.rent,
+                c["commute"], self.commute_min, c["broadband"], t.array("broadband"),
+                c["coworking"], t.array("coworking"), c["amenities_telework"],
+                t.array("amenities"), self.urban)
 
     def _move(self, who: np.ndarray, origin: np.ndarray, dest: np.ndarray,
               why: np.ndarray) -> None:
