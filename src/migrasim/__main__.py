@@ -14,6 +14,8 @@ from migrasim.config import CONFIG_DIR, ConfigError, check_scenario_override
 
 
 def _run(cfg) -> None:
+    import logging
+
     from hydra.core.hydra_config import HydraConfig
     from omegaconf import OmegaConf
 
@@ -21,6 +23,7 @@ def _run(cfg) -> None:
     from migrasim.simulation import Simulation
     from migrasim.territories import TerritoryDataError
 
+    logging.getLogger("MESA").setLevel(logging.WARNING)  # not one line per step in the log
     OmegaConf.set_struct(cfg, False)
     cfg.pop("hydra", None)
     try:

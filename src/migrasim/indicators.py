@@ -34,8 +34,7 @@ def mobility(territories: pd.DataFrame, flows: pd.DataFrame) -> pd.Series:
 
 def _with_geo(flows: pd.DataFrame, t: Territories) -> pd.DataFrame:
     geo = t.df[["departement", "region", "hierarchy"]]
-    f = flows.join(geo, on="origin").join(geo, on="destination", rsuffix="_dest")
-    return f
+    return flows.join(geo, on="origin").join(geo.add_suffix("_dest"), on="destination")
 
 
 def within_departement_share(flows: pd.DataFrame, t: Territories) -> float:

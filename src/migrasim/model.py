@@ -92,9 +92,7 @@ class MigrationModel(mesa.Model):
         m = OmegaConf.to_container(config.model, resolve=True)
         self.profiles: list[str] = list(m["profiles"])
         workers = [p for p in self.profiles if p in m["workers"]]
-        self.territories = terr if terr is not None else territories.load(
-            area=config.territory.area, overrides=config.territory.overrides,
-            config=OmegaConf.to_container(config.territory, resolve=True))
+        self.territories = terr if terr is not None else _study_area(config)
         self.scenario = Scenario(OmegaConf.to_container(config.scenario, resolve=True),
                                  self.profiles)
         self.households: Households = synthesize(self.territories, m["households"],
@@ -267,6 +265,21 @@ class MigrationModel(mesa.Model):
         hh.job[w[far]] = self.pole[hh.home[w[far]]]
         neo = who[(hh.profile[who] == self.profiles.index("neo_rural")) & elsewhere]
         hh.job[neo] = hh.home[neo]
+
+
+def _study_area(config: DictConfig) -> territories.Territories:
+    t = territories.load(area=config.territory.area, overrides=config.territory.overrides,
+                         config=OmegaConf.to_container(config.territory, resolve=True))
+    deps = config.territory.get("departements")
+    if deps:
+        where = t.select(departement=[str(d) for d in deps])
+        if len(where) == 0:
+            from migrasim.config import ConfigError
+
+            raise ConfigError("territory.departements", list(deps),
+                              "département codes of the study area, e.g. ['12', '48']")
+        t = t.subset(where)
+    return t
 
 
 def _instantiate(spec):

@@ -1,0 +1,171 @@
+"""Behavioural specification of the monthly step: decision, choice, capacity, market."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from migrasim import choice, equilibrium
+from migrasim.config import compose
+from migrasim.model import MigrationModel
+from migrasim.scenario import telework_days
+from migrasim.simulation import Simulation
+
+SMALL = ["scale=0.002", "months=12"]
+AVEYRON_LOZERE = ['territory.departements=["12","48"]']
+
+
+@pytest.fixture(scope="module")
+def model():
+    return MigrationModel(config=compose(["scenario=baseline", *SMALL]))
+
+
+def _one_type(m, home, job, telework):
+    """A single household type (manager) living in ``home``, working in ``job``."""
+    p = m.profiles.index("manager")
+    return (np.array([1.0]), np.array([home]), np.array([p]), np.array([job]),
+            np.array([1.0 / 4000.0]), np.array([telework]))
+
+
+def test_a_price_rise_cuts_arrivals(model):
+    m = model
+    types = equilibrium.household_types(
+        m, m.budget(), m.households.telework_days, equilibrium.move_hazard(m, m.budget()))
+    terms = m.territory_terms()
+    before, _ = equilibrium.expected_flows(m, types, terms)
+    j = int(np.argmax(before))
+    saved = m.rent[j]
+    m.rent[j] = saved * 1.3
+    try:
+        after, _ = equilibrium.expected_flows(m, types, terms)
+    finally:
+        m.rent[j] = saved
+    assert after[j] < 0.95 * before[j]
+    others = np.arange(len(before)) != j
+    assert after[others].sum() > before[others].sum()  # the demand goes elsewhere
+
+
+def test_more_telework_days_lengthen_the_accepted_commute(model):
+    m = model
+    paris = m.territories.select(codes=["200054781"])[0]
+    terms = m.territory_terms()
+    mean_commute = []
+    for days in (0, 2, 4):
+        n = len(m.territories)
+        v = np.empty(n)
+        args = m.choice_arrays()
+        choice._utilities.py_func(v, m.profiles.index("manager"), paris, paris, days / 5,
+                                  1 / 4000.0, 0.0, terms, *args)
+        prob = np.exp(v - v.max())
+        prob /= prob.sum()
+        mean_commute.append(float(prob @ m.commute_min[:, paris]))
+    assert mean_commute[0] < mean_commute[1] < mean_commute[2]
+
+
+def test_capacity_is_never_exceeded_and_households_are_conserved():
+    m = MigrationModel(config=compose(["scenario=remote50", "scale=0.002", "months=30"]))
+    n_households = len(m.households)
+    secondary = m.dwellings - m.occupied - m.vacant
+    while m.running:
+        m.step()
+        assert len(m.households) == n_households
+        assert (m.vacant >= 0).all()
+        assert np.array_equal(m.occupied, np.bincount(m.households.home,
+                                                      minlength=len(m.territories)))
+        assert np.array_equal(m.occupied + m.vacant + secondary, m.dwellings)
+    assert m.occupied.sum() == n_households
+
+
+def test_unlucky_movers_stay_and_count_as_unmet_demand():
+    from migrasim.capacity import allocate
+
+    vacant = np.array([0, 1, 5])
+    unmet = np.zeros(3, dtype=np.int64)
+    chosen = np.array([1, 1, 1, 0], dtype=np.int32)
+    origin = np.array([2, 2, 0, 0], dtype=np.int32)
+    moved = allocate(np.array([0, 1, 2, 3]), chosen, origin, vacant, unmet)
+    # one vacant dwelling in territory 1: the first in the lottery order gets it
+    assert moved.tolist() == [True, False, False, True]
+    assert unmet.tolist() == [0, 2, 0]
+    assert vacant.tolist() == [0, 0, 6]
+
+
+def test_the_same_seed_gives_identical_outputs():
+    a = Simulation("covid", scale=0.002, months=8, seed=7, compare_to=None).run(progress=False)
+    b = Simulation("covid", scale=0.002, months=8, seed=7, compare_to=None).run(progress=False)
+    pd.testing.assert_frame_equal(a.territories, b.territories)
+    pd.testing.assert_frame_equal(a.flows, b.flows)
+    c = Simulation("covid", scale=0.002, months=8, seed=8, compare_to=None).run(progress=False)
+    assert not a.flows.equals(c.flows)
+
+
+def test_a_scenario_identical_to_baseline_gives_identical_results():
+    base = Simulation("baseline", scale=0.002, months=10, compare_to=None).run(progress=False)
+    same = Simulation("baseline", scale=0.002, months=10, compare_to=None, overrides=[
+        "scenario.name=baseline_copy",
+        "+scenario.policies=[{_target_: migrasim.policies.AccueilMission, "
+        "group: petr_haut_rouergue, marketing_bonus: 0.0, retention: 1.0}]",
+    ]).run(progress=False)
+    pd.testing.assert_frame_equal(base.territories, same.territories)
+    pd.testing.assert_frame_equal(base.flows, same.flows)
+
+
+def test_scenarios_share_draws_until_they_diverge():
+    """Common random numbers: covid and baseline are the same world until March 2020."""
+    base = Simulation("baseline", scale=0.002, months=16, compare_to=None).run(progress=False)
+    covid = Simulation("covid", scale=0.002, months=16, compare_to=None).run(progress=False)
+    before = [f"2019-{m:02d}" for m in range(1, 13)] + ["2020-01", "2020-02"]
+    pd.testing.assert_frame_equal(
+        base.territories[base.territories["month"].isin(before)].reset_index(drop=True),
+        covid.territories[covid.territories["month"].isin(before)].reset_index(drop=True))
+    assert not base.territories.equals(covid.territories)
+
+
+def test_remote50_means_half_of_working_households_telework_two_days_or_more():
+    m = MigrationModel(config=compose(["scenario=remote50", "scale=0.01", "months=1"]))
+    from migrasim import calendar
+
+    days = telework_days(m.households, m.scenario.period(calendar.parse("2022-01")), m.seed)
+    working = m.households.job >= 0
+    assert np.mean(days[working] >= 2) == pytest.approx(0.50, abs=0.02)
+    before = telework_days(m.households, m.scenario.period(calendar.parse("2019-06")), m.seed)
+    assert np.mean(before[working] >= 1) == pytest.approx(0.04, abs=0.015)
+
+
+def test_an_accueil_policy_brings_newcomers_to_its_territories():
+    common = ["scale=0.01", "months=24", *AVEYRON_LOZERE]
+    base = Simulation("baseline", compare_to=None, overrides=common).run(progress=False)
+    policy = Simulation("baseline", compare_to=None, overrides=[
+        *common, "+scenario.policies=[{_target_: migrasim.policies.AccueilMission, "
+        "group: petr_haut_rouergue, marketing_bonus: 0.5, retention: 0.5}]",
+    ]).run(progress=False)
+    petr = base.area.df.index[base.area.select(group="petr_haut_rouergue")]
+
+    def households(res):
+        last = res.territories[res.territories["month"] == res.territories["month"].max()]
+        return last[last["epci"].isin(petr)]["households"].sum()
+
+    assert households(policy) > households(base)
+
+
+def test_full_scale_runs_on_a_small_area():
+    m = MigrationModel(config=compose(["scenario=remote50", "scale=1.0", "months=3",
+                                       'territory.departements=["48"]']))
+    assert len(m.households) == pytest.approx(m.territories.df["households"].sum(), abs=2)
+    while m.running:
+        m.step()
+    assert m.last["movers"] > 100
+
+
+def test_mesa_datacollector_and_batch_run_work():
+    import mesa
+
+    m = MigrationModel(scenario="baseline", scale=0.002, months=3, rng=3)
+    assert len(m.agents) == len(m.territories)
+    while m.running:
+        m.step()
+    frame = m.datacollector.get_model_vars_dataframe()
+    assert len(frame) == 3 and (frame["movers"] > 0).all()
+    runs = mesa.batch_run(MigrationModel, {"scenario": ["baseline"], "scale": [0.002],
+                                           "months": [2], "rng": [1, 2]},
+                          max_steps=5, display_progress=False)
+    assert {r["rng"] for r in runs} == {1, 2} and all(r["moved"] > 0 for r in runs)
