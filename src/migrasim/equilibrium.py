@@ -36,13 +36,16 @@ def household_types(model, budget: np.ndarray, telework: np.ndarray,
     """Households grouped by (home, profile, job, telework days), weighted by hazard:
     (weight, home, profile, job, 1 / budget, telework share of the week)."""
     hh = model.households
-    key = np.stack([hh.home, hh.profile, hh.job, telework]).T
-    types, inverse = np.unique(key, axis=0, return_inverse=True)
-    inverse = inverse.ravel()
+    n, n_profiles = len(model.territories), len(model.profiles)
+    key = ((hh.home.astype(np.int64) * n_profiles + hh.profile) * (n + 1) + hh.job + 1) * 6 \
+        + telework
+    types, inverse = np.unique(key, return_inverse=True)
     weight = np.bincount(inverse, weights=hazard)
     inv_budget = np.bincount(inverse, weights=hazard / budget) / np.maximum(weight, 1e-300)
-    return (weight, types[:, 0].astype(np.int64), types[:, 1].astype(np.int64),
-            types[:, 2].astype(np.int64), inv_budget, types[:, 3] / 5.0)
+    rest, tw = np.divmod(types, 6)
+    rest, job = np.divmod(rest, n + 1)
+    home, profile = np.divmod(rest, n_profiles)
+    return weight, home, profile, job - 1, inv_budget, tw / 5.0
 
 
 def expected_flows(model, types: tuple, terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
