@@ -4,10 +4,10 @@ The synthetic population is placed where the census puts people, not where the c
 model would send them; left alone, the model would first "correct" that placement, and
 those spurious flows would move prices in every scenario. As in UrbanSim's base-year
 calibration of location-choice constants, one constant per territory is fitted so that,
-at the start, expected arrivals equal expected departures plus an observed net
-migration target (Île-de-France's net loss to the other régions, INSEE 2023). Expected
-flows use household types (home, profile, job, telework days) weighted by their move
-hazards; the fixed point is found by the usual log-ratio iteration.
+at the start, expected arrivals equal expected departures plus any net migration target
+by région (none by default; docs/odd.md §5). Expected flows use household types (home,
+profile, job; mean telework and budget) weighted by their move hazards; the fixed point
+is found by the usual log-ratio iteration.
 """
 
 from __future__ import annotations
@@ -33,19 +33,20 @@ def move_hazard(model, budget: np.ndarray, shock: np.ndarray | None = None) -> n
 
 def household_types(model, budget: np.ndarray, telework: np.ndarray,
                     hazard: np.ndarray) -> tuple:
-    """Households grouped by (home, profile, job, telework days), weighted by hazard:
-    (weight, home, profile, job, 1 / budget, telework share of the week)."""
+    """Households grouped by (home, profile, job), weighted by hazard: (weight, home,
+    profile, job, mean 1 / budget, mean telework share of the week). Utility is linear in
+    1 / budget and in telework, so the means keep each type's expected utility."""
     hh = model.households
     n, n_profiles = len(model.territories), len(model.profiles)
-    key = ((hh.home.astype(np.int64) * n_profiles + hh.profile) * (n + 1) + hh.job + 1) * 6 \
-        + telework
+    key = (hh.home.astype(np.int64) * n_profiles + hh.profile) * (n + 1) + hh.job + 1
     types, inverse = np.unique(key, return_inverse=True)
     weight = np.bincount(inverse, weights=hazard)
-    inv_budget = np.bincount(inverse, weights=hazard / budget) / np.maximum(weight, 1e-300)
-    rest, tw = np.divmod(types, 6)
-    rest, job = np.divmod(rest, n + 1)
+    safe = np.maximum(weight, 1e-300)
+    inv_budget = np.bincount(inverse, weights=hazard / budget) / safe
+    mean_telework = np.bincount(inverse, weights=hazard * telework / 5.0) / safe
+    rest, job = np.divmod(types, n + 1)
     home, profile = np.divmod(rest, n_profiles)
-    return weight, home, profile, job - 1, inv_budget, tw / 5.0
+    return weight, home, profile, job - 1, inv_budget, mean_telework
 
 
 def expected_flows(model, types: tuple, terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -11,11 +11,11 @@ Per territory and month:
                     capped by any construction cap (e.g. ZAN), added to the vacant stock
 
 Expected arrivals and departures are the month's move hazards times choice
-probabilities, summed over every household (grouped in types: home, profile, job,
-telework days): the demand households express, served or not (unmet demand pushes prices
-up). Using the expectation rather than this month's few simulated movers keeps the price
-path free of the sampling noise of the scale (a 1:100 territory may hold 30 households)
-and makes scenario differences behavioural, not noise (design choice, docs/odd.md).
+probabilities, summed over every household (grouped in types: home, profile, job): the
+demand households express, served or not (unmet demand pushes prices up). Using the
+expectation rather than this month's few simulated movers keeps the price path free of
+the sampling noise of the scale (a 1:100 territory may hold 30 households) and makes
+scenario differences behavioural, not noise (design choice, docs/odd.md).
 """
 
 from __future__ import annotations
