@@ -8,6 +8,7 @@ value and what is allowed.
 
 from __future__ import annotations
 
+import re
 import sys
 
 from migrasim.config import CONFIG_DIR, ConfigError, check_scenario_override
@@ -45,9 +46,9 @@ def main() -> None:
     import hydra
 
     try:
-        check_scenario_override(a for a in sys.argv[1:] if not a.startswith("-"))
         for a in sys.argv[1:]:
-            if a.startswith("scenario=") and "," in a:
+            # a plain name or a comma-separated sweep (hydra's other sweep syntaxes pass)
+            if a.startswith("scenario=") and re.fullmatch(r"[\w,-]+", a.split("=", 1)[1]):
                 for name in a.split("=", 1)[1].split(","):
                     check_scenario_override([f"scenario={name}"])
     except ConfigError as err:

@@ -2,7 +2,8 @@
 
 Definitions (also in docs/odd.md):
 
-* mobility rate: persons who moved in a year / population, as % (INSEE: ≈10 %);
+* mobility rate: persons who moved in a year / population, as % (INSEE: ≈10 %; a
+  partial year is annualised);
 * within-département share: moves whose origin and destination EPCI share a main
   département, including moves inside an EPCI (INSEE: two moves in three stay close);
 * Île-de-France net migration: persons arriving in région 11 from other régions minus
@@ -26,10 +27,12 @@ IDF = "11"
 
 
 def mobility(territories: pd.DataFrame, flows: pd.DataFrame) -> pd.Series:
-    """Persons moving per year as % of the mean population of that year."""
-    pop = territories.assign(year=territories["month"].str[:4].astype(int)).groupby(
-        ["year", "month"])["population"].sum().groupby("year").mean()
-    return 100 * flows.groupby("year")["persons"].sum() / pop
+    """Persons moving per year as % of the mean population of that year (a partial year
+    is annualised from its simulated months)."""
+    monthly = territories.assign(year=territories["month"].str[:4].astype(int)).groupby(
+        ["year", "month"])["population"].sum().groupby("year")
+    annualise = 12.0 / monthly.size()
+    return 100 * flows.groupby("year")["persons"].sum() * annualise / monthly.mean()
 
 
 def _with_geo(flows: pd.DataFrame, t: Territories) -> pd.DataFrame:
