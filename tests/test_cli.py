@@ -69,3 +69,13 @@ def test_bad_input_fails_with_one_clear_line(tmp_path, arg, expected):
     assert expected in lines[0]
     assert "Traceback" not in out.stderr
     assert not (tmp_path / "summary.json").exists()
+
+
+def test_multirun_sweeps_scenarios_and_seeds_with_the_joblib_launcher(tmp_path):
+    out = subprocess.run(
+        [*RUN, "--multirun", "scenario=baseline,covid", "seed=1,2", "scale=0.0005", "months=2",
+         "progress=false", "compare_to=null", "figures=false", "hydra/launcher=joblib",
+         f"hydra.sweep.dir={tmp_path}"], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    done = sorted(p.parent.name for p in tmp_path.glob("*/summary.json"))
+    assert done == ["0_baseline_seed1", "1_baseline_seed2", "2_covid_seed1", "3_covid_seed2"]
