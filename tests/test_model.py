@@ -19,13 +19,6 @@ def model():
     return MigrationModel(config=compose(["scenario=baseline", *SMALL]))
 
 
-def _one_type(m, home, job, telework):
-    """A single household type (manager) living in ``home``, working in ``job``."""
-    p = m.profiles.index("manager")
-    return (np.array([1.0]), np.array([home]), np.array([p]), np.array([job]),
-            np.array([1.0 / 4000.0]), np.array([telework]))
-
-
 def test_a_price_rise_cuts_arrivals(model):
     m = model
     types = equilibrium.household_types(
@@ -53,10 +46,9 @@ def test_more_telework_days_lengthen_the_accepted_commute(model):
         n = len(m.territories)
         v = np.empty(n)
         args = m.choice_arrays()
-        choice._utilities.py_func(v, m.profiles.index("manager"), paris, paris, days / 5,
-                                  1 / 4000.0, 0.0, terms, *args)
-        prob = np.exp(v - v.max())
-        prob /= prob.sum()
+        total = choice._weights.py_func(v, m.profiles.index("manager"), paris, paris,
+                                        days / 5, 1 / 4000.0, 0.0, terms, *args)
+        prob = v / total
         mean_commute.append(float(prob @ m.commute_min[:, paris]))
     assert mean_commute[0] < mean_commute[1] < mean_commute[2]
 

@@ -30,10 +30,11 @@ from migrasim.rng import CHOICE, uniform
 
 
 @nb.njit(inline="always", cache=True)
-def _utilities(v, p, o, w, tw, inv_budget, bonus, territory_terms, same, dist_coef, log_dist,
+def _weights(v, p, o, w, tw, inv_budget, bonus, territory_terms, same, dist_coef, log_dist,
                cost_coef, rent, commute_coef, commute_min, broadband_coef, broadband,
                coworking_coef, coworking, amen_tw_coef, amenities, urban):
-    """Fill ``v`` with the utility of every territory; return the maximum."""
+    """Fill ``v`` with exp(utility − max utility) of every territory; return their sum
+    (choice probabilities are ``v / sum``)."""
     n = v.shape[0]
     digital_b = broadband_coef[p] * tw
     digital_c = coworking_coef[p] * tw
@@ -52,7 +53,11 @@ def _utilities(v, p, o, w, tw, inv_budget, bonus, territory_terms, same, dist_co
         v[j] = x
         if x > vmax:
             vmax = x
-    return vmax
+    total = 0.0
+    for j in range(n):
+        v[j] = np.exp(v[j] - vmax)
+        total += v[j]
+    return total
 
 
 @nb.njit(parallel=True, cache=True)
@@ -67,15 +72,11 @@ def choose(seed, month, movers, reason, home, profile, job, budget, telework_day
     for k in nb.prange(m):
         h = movers[k]
         v = np.empty(n)
-        vmax = _utilities(v, profile[h], home[h], job[h], telework_days[h] / 5.0,
-                          1.0 / budget[h], return_bonus if reason[k] == RETURN else 0.0,
-                          territory_terms, same, dist_coef, log_dist, cost_coef, rent,
-                          commute_coef, commute_min, broadband_coef, broadband,
-                          coworking_coef, coworking, amen_tw_coef, amenities, urban)
-        total = 0.0
-        for j in range(n):
-            v[j] = np.exp(v[j] - vmax)
-            total += v[j]
+        total = _weights(v, profile[h], home[h], job[h], telework_days[h] / 5.0,
+                         1.0 / budget[h], return_bonus if reason[k] == RETURN else 0.0,
+                         territory_terms, same, dist_coef, log_dist, cost_coef, rent,
+                         commute_coef, commute_min, broadband_coef, broadband,
+                         coworking_coef, coworking, amen_tw_coef, amenities, urban)
         target = uniform(seed, h, month, CHOICE) * total
         acc = 0.0
         pick = n - 1
@@ -107,14 +108,10 @@ def expected_flows(weight, home, profile, job, inv_budget, telework, territory_t
         v = np.empty(n)
         for k in range(c * size, min(m, (c + 1) * size)):
             o = home[k]
-            vmax = _utilities(v, profile[k], o, job[k], telework[k], inv_budget[k], 0.0,
-                              territory_terms, same, dist_coef, log_dist, cost_coef, rent,
-                              commute_coef, commute_min, broadband_coef, broadband,
-                              coworking_coef, coworking, amen_tw_coef, amenities, urban)
-            total = 0.0
-            for j in range(n):
-                v[j] = np.exp(v[j] - vmax)
-                total += v[j]
+            total = _weights(v, profile[k], o, job[k], telework[k], inv_budget[k], 0.0,
+                             territory_terms, same, dist_coef, log_dist, cost_coef, rent,
+                             commute_coef, commute_min, broadband_coef, broadband,
+                             coworking_coef, coworking, amen_tw_coef, amenities, urban)
             scale = weight[k] / total
             for j in range(n):
                 if j != o:

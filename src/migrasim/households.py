@@ -8,7 +8,7 @@ on the scenario, so household ``i`` is the same household in every scenario of a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -33,9 +33,6 @@ class Households:
 
     def __len__(self) -> int:
         return self.home.shape[0]
-
-    def copy(self) -> Households:
-        return Households(**{f.name: getattr(self, f.name).copy() for f in fields(self)})
 
 
 def allocate(expected: np.ndarray, total: int, u: np.ndarray) -> np.ndarray:
@@ -80,7 +77,7 @@ def synthesize(territories: Territories, params: Mapping, profiles: list[str],
     owner_p = np.array([params["owner_share"][p] for p in profiles])[profile]
     owner = rng.draws(seed, n, rng.SYNTH_TENURE) < owner_p
 
-    pole = pd_positions(territories, df["pole"].to_numpy())
+    pole = positions(territories, df["pole"].to_numpy())
     is_worker = np.isin(np.array(profiles)[profile], workers)
     local = rng.draws(seed, n, rng.SYNTH_JOB) < params["local_job_share"]
     job = np.where(local, home, pole[home]).astype(np.int32)
@@ -94,7 +91,7 @@ def synthesize(territories: Territories, params: Mapping, profiles: list[str],
     )
 
 
-def pd_positions(territories: Territories, codes: np.ndarray) -> np.ndarray:
+def positions(territories: Territories, codes: np.ndarray) -> np.ndarray:
     """Positions of EPCI codes in the study area (a pole outside it maps to itself)."""
     index = {c: i for i, c in enumerate(territories.codes)}
     return np.array([index.get(c, i) for i, c in enumerate(codes)], dtype=np.int32)

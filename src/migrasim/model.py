@@ -22,7 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 from migrasim import calendar, capacity, choice, decision, equilibrium, market, territories
 from migrasim import rng as crn
 from migrasim.config import compose, validate
-from migrasim.households import KINDS, Households, pd_positions, synthesize
+from migrasim.households import KINDS, Households, positions, synthesize
 from migrasim.records import Records
 from migrasim.scenario import HIERARCHY, Scenario, telework_days
 
@@ -142,7 +142,7 @@ class MigrationModel(mesa.Model):
         self.kind = np.array([KINDS.index(k) for k in t.df["kind"]], dtype=np.int64)
         self.hier = np.array([HIERARCHY.index(h) for h in t.df["hierarchy"]], dtype=np.int64)
         self.urban = np.isin(t.df["hierarchy"], URBAN).astype(np.float64)
-        self.pole = pd_positions(t, t.df["pole"].to_numpy())
+        self.pole = positions(t, t.df["pole"].to_numpy())
         self.policy_utility = np.zeros((len(self.profiles), n))
         self.newcomer_hazard = np.ones(n)
         self.construction_cap = np.full(n, np.inf)
