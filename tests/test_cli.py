@@ -60,6 +60,9 @@ def test_one_and_two_threads_give_identical_outputs(tmp_path):
     ("model.move.annual_rate.retiree=1.5",
      "model.move.annual_rate.retiree: 1.5 is not allowed; allowed: a number in [0.0, 1.0]"),
     ("territory.area=mars", "territory.area: 'mars' is not allowed"),
+    ("territory.overrides=/nonexistent/prices.csv",
+     "/nonexistent/prices.csv: override file not found"),
+    ('territory.departements=["99"]', "territory.departements: ['99'] is not allowed"),
 ])
 def test_bad_input_fails_with_one_clear_line(tmp_path, arg, expected):
     out = _run(["months=1", "scale=0.001", arg], tmp_path)

@@ -1,0 +1,1 @@
+"""Shipped territory tables and the script that builds them (``migrasim.data.build``)."""

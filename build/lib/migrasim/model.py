@@ -1,0 +1,288 @@
+"""The model: a ``mesa.Model`` whose households are arrays and whose territories are agents.
+
+One month, in this order (``MigrationModel.step``; see docs/odd.md):
+
+1. policies act on their levers;
+2. telework and shocks of the scenario for this month;
+3. move decision (who considers moving, and why);
+4. location choice (multinomial logit over every territory);
+5. capacity lottery (only into vacant dwellings);
+6. housing market (prices, rents, construction);
+7. records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import mesa
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from migrasim import calendar, capacity, choice, decision, equilibrium, market, territories
+from migrasim import rng as crn
+from migrasim.config import compose, validate
+from migrasim.households import KINDS, Households, positions, synthesize
+from migrasim.records import Records
+from migrasim.scenario import HIERARCHY, Scenario, telework_days
+
+URBAN = ("paris", "metropole", "large_urban", "medium")
+
+
+class Territory(mesa.Agent):
+    """An EPCI, exposing its current state (read from the model's arrays)."""
+
+    def __init__(self, model: MigrationModel, index: int):
+        super().__init__(model)
+        self.index = index
+        self.code = model.territories.codes[index]
+        self.name = model.territories.df["name"].iat[index]
+
+    @property
+    def price_m2(self) -> float:
+        return float(self.model.price[self.index])
+
+    @property
+    def rent_month(self) -> float:
+        return float(self.model.rent[self.index])
+
+    @property
+    def households(self) -> int:
+        return int(self.model.occupied[self.index])
+
+    @property
+    def vacancy(self) -> float:
+        return float(self.model.vacant[self.index] / max(self.model.dwellings[self.index], 1))
+
+
+def _per_profile(table: Mapping, profiles: list[str]) -> np.ndarray:
+    return np.array([float(table[p]) for p in profiles])
+
+
+class MigrationModel(mesa.Model):
+    """Households choosing among territories each month, with housing-price feedback.
+
+    ``MigrationModel(scenario="remote50", scale=0.001, rng=1)`` composes the config like
+    the CLI; ``overrides`` takes extra hydra-style overrides, ``config`` a composed config.
+    """
+
+    def __init__(self, scenario: str | None = None, *, scale: float | None = None,
+                 months: int | None = None, overrides: Iterable[str] = (),
+                 config: DictConfig | None = None, terr: territories.Territories | None = None,
+                 rng: int | None = None, collect: bool = True):
+        if config is None:
+            args = list(overrides)
+            if scenario is not None:
+                args.append(f"scenario={scenario}")
+            if scale is not None:
+                args.append(f"scale={scale}")
+            if months is not None:
+                args.append(f"months={months}")
+            if rng is not None:
+                args.append(f"seed={int(rng)}")
+            config = compose(args)
+        validate(config)
+        super().__init__(rng=int(config.seed))
+        self.cfg = config
+        self.seed = int(config.seed)
+        self.scale = float(config.scale)
+        self.months = int(config.months)
+        self.start_month = calendar.parse(config.start, "start")
+        self.month = self.start_month
+        m = OmegaConf.to_container(config.model, resolve=True)
+        self.profiles: list[str] = list(m["profiles"])
+        workers = [p for p in self.profiles if p in m["workers"]]
+        self.territories = terr if terr is not None else _study_area(config)
+        self.scenario = Scenario(OmegaConf.to_container(config.scenario, resolve=True),
+                                 self.profiles)
+        self.households: Households = synthesize(self.territories, m["households"],
+                                                 self.profiles, workers, self.scale, self.seed)
+        self._setup_territories(m)
+        self._setup_parameters(m)
+        self.constants = np.zeros(len(self.territories))
+        if m["equilibrium"]["enabled"]:
+            self.constants, self.equilibrium = equilibrium.territory_constants(
+                self, m["equilibrium"])
+        self.policies = [_instantiate(p) for p in self.scenario.policies]
+        self.records = Records(self)
+        self.datacollector = mesa.DataCollector(model_reporters={
+            "month": lambda mod: calendar.label(mod.month - 1),
+            "movers": lambda mod: mod.last["movers"],
+            "moved": lambda mod: mod.last["moved"],
+            "mean_price_m2": lambda mod: float(np.average(mod.price, weights=mod.occupied + 1)),
+        }) if collect else None
+        for i in range(len(self.territories)):
+            Territory(self, i)
+        for policy in self.policies:
+            policy.start(self)
+        self.last = {"movers": 0, "moved": 0}
+        self.running = True
+
+    # ------------------------------------------------------------------ set-up
+    def _setup_territories(self, m: Mapping) -> None:
+        t = self.territories
+        n = len(t)
+        self.occupied = np.bincount(self.households.home, minlength=n).astype(np.int64)
+        vacant = np.round(t.array("vacant") * self.scale).astype(np.int64)
+        secondary = np.round(t.array("secondary") * self.scale).astype(np.int64)
+        self.vacant = np.maximum(vacant, 1)
+        self.dwellings = self.occupied + self.vacant + secondary
+        self.vacancy0 = self.vacant / np.maximum(self.dwellings, 1)
+        self.price = t.array("price_m2").copy()
+        self.price0 = self.price.copy()
+        self.rent = t.array("rent_month").copy()
+        self.smoothed = np.zeros(n)
+        self.built = np.zeros(n)
+        self.build_floor = np.maximum(self.price0, m["market"]["construction_cost_m2"])
+        dist = t.distance_km
+        self.log_dist = np.log1p(dist / 10.0).astype(np.float64)
+        c = m["choice"]
+        self.commute_min = (1.3 * dist + c["commute_access_min"])  # 60 km/h: 1 km a minute
+        np.fill_diagonal(self.commute_min, c["commute_intra_min"])
+        self.kind = np.array([KINDS.index(k) for k in t.df["kind"]], dtype=np.int64)
+        self.hier = np.array([HIERARCHY.index(h) for h in t.df["hierarchy"]], dtype=np.int64)
+        self.urban = np.isin(t.df["hierarchy"], URBAN).astype(np.float64)
+        self.pole = positions(t, t.df["pole"].to_numpy())
+        self.policy_utility = np.zeros((len(self.profiles), n))
+        self.newcomer_hazard = np.ones(n)
+        self.construction_cap = np.full(n, np.inf)
+
+    def _setup_parameters(self, m: Mapping) -> None:
+        P = self.profiles
+        mv, ch = m["move"], m["choice"]
+        self.monthly_rate = decision.monthly(_per_profile(mv["annual_rate"], P))
+        self.tenure_factor = np.array([mv["tenure_factor"]["owner"],
+                                       mv["tenure_factor"]["renter"]])
+        self.move_params = mv
+        self.market_params = m["market"]
+        self.max_commute = float(m["households"]["max_commute_min"])
+        self.housing_factor = _per_profile(m["households"]["housing_factor"], P)
+        self.coef = {k: _per_profile(ch[k], P) for k in
+                     ("same_territory", "distance", "cost", "commute", "amenities", "services",
+                      "broadband", "coworking", "amenities_telework")}
+        self.kind_const = np.array([[ch["kind"][p][k] for k in KINDS] for p in P])
+        self.size_coef = float(ch["size"])
+
+    # --------------------------------------------------------------- the month
+    def step(self) -> None:
+        t = self.month
+        hh = self.households
+        for lever, value in ((self.policy_utility, 0.0), (self.newcomer_hazard, 1.0),
+                             (self.construction_cap, np.inf)):
+            lever.fill(value)
+        for policy in self.policies:
+            policy.step(self)
+
+        hh.telework_days = telework_days(hh, self.scenario.period(t), self.seed)
+        shock, preference = self.scenario.shock(t, len(self.profiles))
+
+        mv = self.move_params
+        budget = self.budget()
+        reason = decision.decide(
+            self.seed, t, hh.home, hh.profile, hh.owner, budget, hh.months_since_arrival,
+            hh.origin, self.rent, self.hier, self.monthly_rate, self.tenure_factor,
+            mv["burden_ref"], mv["burden_slope"], shock, self.profiles.index("precarious"),
+            mv["displacement_threshold"], mv["displacement_rate"],
+            self.profiles.index("neo_rural"), HIERARCHY.index("small_rural"),
+            decision.monthly(mv["neo_rural_failure_rate"]), mv["neo_rural_project_months"],
+            self.newcomer_hazard)
+        movers = np.flatnonzero(reason).astype(np.int64)
+        why = reason[movers]
+
+        terms = self.territory_terms(preference)
+        chosen = choice.choose(
+            self.seed, t, movers, why, hh.home, hh.profile, hh.job, budget, hh.telework_days,
+            terms, *self.choice_arrays(), float(mv["return_urban_bonus"]))
+
+        origin = hh.home[movers]
+        order = np.argsort(crn.uniforms(self.seed, movers, t, crn.LOTTERY), kind="stable")
+        n = len(self.territories)
+        unmet = np.zeros(n, dtype=np.int64)
+        moved = capacity.allocate(order, chosen, origin, self.vacant, unmet)
+        profile = hh.profile[movers]
+        self._move(movers[moved], origin[moved], chosen[moved], why[moved])
+
+        wanted = np.bincount(chosen[chosen != origin], minlength=n)
+        types = equilibrium.household_types(self, budget, hh.telework_days,
+                                            equilibrium.move_hazard(self, budget, shock))
+        demand, leaving = equilibrium.expected_flows(self, types, terms)
+        mk = self.market_params
+        market.clear(self.price, self.rent, self.smoothed, self.built, self.vacant,
+                     self.dwellings, demand, leaving,
+                     self.vacancy0, self.build_floor, self.construction_cap, mk["response"],
+                     mk["vacancy_weight"], mk["inertia"], mk["max_monthly_change"],
+                     mk["rent_pass_through"], mk["construction_rate"])
+
+        self.records.month(t, profile, origin, chosen, moved, why, wanted, unmet)
+        self.last = {"movers": int(movers.size), "moved": int(moved.sum())}
+        hh.months_since_arrival += 1
+        self.month += 1
+        if self.datacollector is not None:
+            self.datacollector.collect(self)
+        if self.month >= self.start_month + self.months:
+            self.running = False
+            for policy in self.policies:
+                policy.stop(self)
+
+    def budget(self) -> np.ndarray:
+        """Income per unit of the territory's typical rent: rent burden = rent / budget."""
+        return self.households.income / self.housing_factor[self.households.profile]
+
+    def territory_terms(self, preference: Mapping[str, float] | None = None) -> np.ndarray:
+        """Profile × territory part of utility this month (territory constants included)."""
+        pref = preference or {}
+        t = self.territories
+        return choice.territory_terms(
+            self.kind_const, self.kind, self.coef["amenities"] * pref.get("amenities", 1.0),
+            t.array("amenities"), self.coef["services"] * pref.get("services", 1.0),
+            t.array("services"), self.size_coef, self.dwellings, self.policy_utility
+        ) + self.constants[None, :]
+
+    def choice_arrays(self) -> tuple:
+        """The household-independent arrays the choice kernels read, in their order."""
+        c, t = self.coef, self.territories
+        return (c["same_territory"], c["distance"], self.log_dist, c["cost"], self.rent,
+                c["commute"], self.commute_min, c["broadband"], t.array("broadband"),
+                c["coworking"], t.array("coworking"), c["amenities_telework"],
+                t.array("amenities"), self.urban)
+
+    def _move(self, who: np.ndarray, origin: np.ndarray, dest: np.ndarray,
+              why: np.ndarray) -> None:
+        hh = self.households
+        elsewhere = dest != origin
+        hh.origin[who[elsewhere]] = origin[elsewhere]
+        hh.months_since_arrival[who[elsewhere]] = 0
+        hh.home[who] = dest
+        np.add.at(self.occupied, origin, -1)
+        np.add.at(self.occupied, dest, 1)
+        # A failed neo-rural project ends: the household goes back to ordinary work.
+        failed = who[why == decision.RETURN]
+        hh.profile[failed] = self.profiles.index("stable")
+        # Workers who moved beyond commuting range take a job near their new home.
+        w = who[hh.job[who] >= 0]
+        far = self.commute_min[hh.home[w], hh.job[w]] > self.max_commute
+        far &= hh.telework_days[w] < 5
+        hh.job[w[far]] = self.pole[hh.home[w[far]]]
+        neo = who[(hh.profile[who] == self.profiles.index("neo_rural")) & elsewhere]
+        hh.job[neo] = hh.home[neo]
+
+
+def _study_area(config: DictConfig) -> territories.Territories:
+    t = territories.load(area=config.territory.area, overrides=config.territory.overrides,
+                         config=OmegaConf.to_container(config.territory, resolve=True))
+    deps = config.territory.get("departements")
+    if deps:
+        where = t.select(departement=[str(d) for d in deps])
+        if len(where) == 0:
+            from migrasim.config import ConfigError
+
+            raise ConfigError("territory.departements", list(deps),
+                              "département codes of the study area, e.g. ['12', '48']")
+        t = t.subset(where)
+    return t
+
+
+def _instantiate(spec):
+    from hydra.utils import instantiate
+
+    return instantiate(spec, _convert_="all")

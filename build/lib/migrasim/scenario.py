@@ -1,0 +1,91 @@
+"""Scenarios: the telework path and the shocks a run goes through, month by month.
+
+A scenario is data (``configs/scenario/NAME.yaml``, also reachable as ``scenarios/``):
+telework periods, each giving per working profile the share of households that
+telework and their mean days a week; shocks that multiply move hazards by origin class
+and shift preferences for a while; and the policies to plug in. Which households
+telework is fixed by their own draws, so a rising share adds teleworkers without
+reshuffling the others (common random numbers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from migrasim import calendar, rng
+from migrasim.households import Households
+
+HIERARCHY = ("paris", "metropole", "large_urban", "medium", "small_rural")
+
+
+@dataclass
+class Period:
+    start: int
+    share: np.ndarray  # per profile
+    days: np.ndarray   # per profile, mean days a week for teleworkers
+
+
+@dataclass
+class Shock:
+    start: int
+    end: int
+    move_multiplier: np.ndarray  # (profiles, classes)
+    preference: dict[str, float]
+
+
+class Scenario:
+    def __init__(self, cfg: Mapping, profiles: list[str]):
+        self.name = str(cfg["name"])
+        self.description = str(cfg.get("description", ""))
+        P = len(profiles)
+        self.periods = []
+        for i, per in enumerate(cfg["telework"]):
+            share, days = np.zeros(P), np.zeros(P)
+            for p, name in enumerate(profiles):
+                share[p] = per["share"].get(name, 0.0)
+                days[p] = per["days"].get(name, 0.0)
+            self.periods.append(Period(calendar.parse(per["from"],
+                                                      f"scenario.telework[{i}].from"),
+                                       share, days))
+        self.periods.sort(key=lambda q: q.start)
+        self.shocks = []
+        for i, s in enumerate(cfg.get("shocks", []) or []):
+            mult = np.ones((P, len(HIERARCHY)))
+            who = [profiles.index(x) for x in s.get("profiles", profiles)]
+            for cls, m in (s.get("move_multiplier") or {}).items():
+                mult[who, HIERARCHY.index(cls)] = m
+            self.shocks.append(Shock(calendar.parse(s["from"], f"scenario.shocks[{i}].from"),
+                                     calendar.parse(s["until"], f"scenario.shocks[{i}].until"),
+                                     mult, dict(s.get("preference") or {})))
+        self.policies = list(cfg.get("policies", []) or [])
+
+    def period(self, month: int) -> Period:
+        current = self.periods[0]
+        for per in self.periods:
+            if per.start <= month:
+                current = per
+        return current
+
+    def shock(self, month: int, n_profiles: int) -> tuple[np.ndarray, dict[str, float]]:
+        mult = np.ones((n_profiles, len(HIERARCHY)))
+        pref: dict[str, float] = {}
+        for s in self.shocks:
+            if s.start <= month <= s.end:
+                mult *= s.move_multiplier
+                for k, v in s.preference.items():
+                    pref[k] = pref.get(k, 1.0) * v
+        return mult, pref
+
+
+def telework_days(households: Households, period: Period, seed: int) -> np.ndarray:
+    """Days a week each household teleworks under ``period`` (0 for non-teleworkers)."""
+    n = len(households)
+    u_who = rng.draws(seed, n, rng.SYNTH_TELEWORK)
+    u_days = rng.draws(seed, n, rng.SYNTH_DAYS)
+    share = period.share[households.profile]
+    mean = period.days[households.profile]
+    days = np.floor(mean) + (u_days < mean - np.floor(mean))
+    return np.where(u_who < share, np.clip(days, 0, 5), 0).astype(np.int8)
