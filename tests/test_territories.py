@@ -157,13 +157,6 @@ def test_bad_overrides_fail_naming_file_row_column_and_value(tmp_path, rows, mes
     assert str(path) in str(err.value)
 
 
-def test_a_bad_override_applies_nothing(metro):
-    table = pd.DataFrame({"epci": [GRAND_PARIS, "999999999"], "price_m2": [1.0, 1.0]})
-    with pytest.raises(T.TerritoryDataError):
-        T.load(overrides=table)
-    assert T.load().df.loc[GRAND_PARIS, "price_m2"] == metro.df.loc[GRAND_PARIS, "price_m2"]
-
-
 def test_unknown_area_is_refused():
     with pytest.raises(T.TerritoryDataError, match="territory.area: 'mars'"):
         T.load(area="mars")

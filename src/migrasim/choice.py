@@ -6,7 +6,7 @@ Utility of territory j for household h of profile p living in o:
                                                  log(1 + dwellings), kind
                                                  constants, policy terms
       + same[p] · 1[j = o] + dist[p] · log(1 + km(o, j) / 10)
-      + cost[p] · rent(j) / income(h)
+      + cost[p] · rent(j) / budget(h)             budget = income / housing factor of the profile
       + commute[p] · minutes(j, job) · (5 − telework days) / 5
       + (broadband[p] · bb(j) + coworking[p] · cw(j) + amenities_telework[p] · amen(j))
         · telework days / 5                      (where one teleworks, the place matters)

@@ -19,7 +19,7 @@ NEWCOMER_MONTHS = 36  # households that arrived less than three years ago are "n
 
 
 @nb.njit(parallel=True, cache=True)
-def decide(seed, month, home, profile, owner, income, since, origin, rent, hier,
+def decide(seed, month, home, profile, owner, income, since, rent, hier,
            monthly_rate, tenure_factor, burden_ref, burden_slope, shock,
            precarious, displacement_threshold, displacement_rate,
            neo_rural, small_rural_class, failure_rate, project_months,
@@ -35,10 +35,9 @@ def decide(seed, month, home, profile, owner, income, since, origin, rent, hier,
             if uniform(seed, h, month, DISPLACEMENT) < displacement_rate:
                 reason[h] = DISPLACED
                 continue
-        newcomer = origin[h] >= 0 and since[h] < NEWCOMER_MONTHS
+        newcomer = since[h] < NEWCOMER_MONTHS
         retention = newcomer_hazard[j] if newcomer else 1.0
-        if (p == neo_rural and origin[h] >= 0 and since[h] < project_months
-                and hier[j] == small_rural_class):
+        if p == neo_rural and since[h] < project_months and hier[j] == small_rural_class:
             if uniform(seed, h, month, FAILURE) < failure_rate * retention:
                 reason[h] = RETURN
                 continue

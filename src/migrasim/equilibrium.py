@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from migrasim import choice
+from migrasim import choice, decision
 from migrasim.scenario import telework_days
 
 CHUNKS = 64  # fixed work split, independent of the thread count
@@ -28,6 +28,8 @@ def move_hazard(model, budget: np.ndarray, shock: np.ndarray | None = None) -> n
     hz = model.monthly_rate[hh.profile] * model.tenure_factor[np.where(hh.owner, 0, 1)]
     if shock is not None:
         hz = hz * shock[hh.profile, model.hier[hh.home]]
+    newcomer = hh.months_since_arrival < decision.NEWCOMER_MONTHS
+    hz = hz * np.where(newcomer, model.newcomer_hazard[hh.home], 1.0)
     return hz * (1.0 + mv["burden_slope"] * np.maximum(burden - mv["burden_ref"], 0.0))
 
 
@@ -65,8 +67,9 @@ def targets(model, net_per_year: dict) -> np.ndarray:
         if not mine.any():
             continue
         households = persons / df["household_size"].to_numpy(float) * model.scale / 12.0
-        per_month[mine] += households[mine] * pop[mine] / pop[mine].sum()
-        per_month[~mine] -= per_month[mine].sum() * pop[~mine] / pop[~mine].sum()
+        add = households[mine] * pop[mine] / pop[mine].sum()
+        per_month[mine] += add
+        per_month[~mine] -= add.sum() * pop[~mine] / pop[~mine].sum()
     return per_month
 
 

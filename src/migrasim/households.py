@@ -28,7 +28,7 @@ class Households:
     income: np.ndarray          # float64 €/month (disposable, household)
     owner: np.ndarray           # bool owner-occupier
     telework_days: np.ndarray   # int8 days a week (0-5), set each month by the scenario
-    months_since_arrival: np.ndarray  # int32
+    months_since_arrival: np.ndarray  # int32 (initial households: a draw over ten years)
     origin: np.ndarray          # int32 territory before the last move, -1 if none yet
 
     def __len__(self) -> int:

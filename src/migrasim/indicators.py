@@ -30,9 +30,9 @@ def mobility(territories: pd.DataFrame, flows: pd.DataFrame) -> pd.Series:
     """Persons moving per year as % of the mean population of that year (a partial year
     is annualised from its simulated months)."""
     monthly = territories.assign(year=territories["month"].str[:4].astype(int)).groupby(
-        ["year", "month"])["population"].sum().groupby("year")
-    annualise = 12.0 / monthly.size()
-    return 100 * flows.groupby("year")["persons"].sum() * annualise / monthly.mean()
+        ["year", "month"])["population"].sum().groupby("year").mean()
+    annualised = flows.groupby("year")["persons"].sum() * 12.0 / _months_per_year(territories)
+    return 100 * annualised / monthly
 
 
 def _with_geo(flows: pd.DataFrame, t: Territories) -> pd.DataFrame:
@@ -46,11 +46,18 @@ def within_departement_share(flows: pd.DataFrame, t: Territories) -> float:
                  / f["persons"].sum())
 
 
-def idf_net_migration(flows: pd.DataFrame, t: Territories) -> pd.Series:
+def _months_per_year(territories: pd.DataFrame) -> pd.Series:
+    return territories["month"].drop_duplicates().str[:4].astype(int).value_counts()
+
+
+def idf_net_migration(flows: pd.DataFrame, t: Territories,
+                      territories: pd.DataFrame) -> pd.Series:
+    """Persons a year (a partial year annualised)."""
     f = _with_geo(flows, t)
     inn = f[(f["region_dest"] == IDF) & (f["region"] != IDF)].groupby("year")["persons"].sum()
     out = f[(f["region"] == IDF) & (f["region_dest"] != IDF)].groupby("year")["persons"].sum()
-    return inn.sub(out, fill_value=0.0)
+    months = _months_per_year(territories).sort_index()
+    return inn.sub(out, fill_value=0.0).reindex(months.index, fill_value=0.0) * 12.0 / months
 
 
 def hierarchy_matrix(flows: pd.DataFrame, t: Territories) -> pd.DataFrame:
@@ -99,7 +106,7 @@ def newcomers_share(flows: pd.DataFrame, t: Territories) -> pd.Series:
 def summary(run: pd.DataFrame, flows: pd.DataFrame, t: Territories,
             destab: pd.DataFrame, top: int = 10) -> dict:
     rate = mobility(run, flows)
-    idf = idf_net_migration(flows, t)
+    idf = idf_net_migration(flows, t, run)
     hm = hierarchy_matrix(flows, t)
     key = "price_vs_baseline_pct" if "price_vs_baseline_pct" in destab else "price_change_pct"
     worst = destab.sort_values(key, ascending=False).head(top)

@@ -64,12 +64,15 @@ class MigrationModel(mesa.Model):
 
     ``MigrationModel(scenario="remote50", scale=0.001, rng=1)`` composes the config like
     the CLI; ``overrides`` takes extra hydra-style overrides, ``config`` a composed config.
+    ``terr`` and ``constants`` reuse another run's study area and territory constants, so
+    that a scenario and its comparison run share them (docs/odd.md §5).
     """
 
     def __init__(self, scenario: str | None = None, *, scale: float | None = None,
                  months: int | None = None, overrides: Iterable[str] = (),
                  config: DictConfig | None = None, terr: territories.Territories | None = None,
-                 rng: int | None = None, collect: bool = True):
+                 constants: np.ndarray | None = None, rng: int | None = None,
+                 collect: bool = True):
         if config is None:
             args = list(overrides)
             if scenario is not None:
@@ -100,7 +103,10 @@ class MigrationModel(mesa.Model):
         self._setup_territories(m)
         self._setup_parameters(m)
         self.constants = np.zeros(len(self.territories))
-        if m["equilibrium"]["enabled"]:
+        self.equilibrium: dict = {}
+        if constants is not None:
+            self.constants = np.asarray(constants, dtype=np.float64)
+        elif m["equilibrium"]["enabled"]:
             self.constants, self.equilibrium = equilibrium.territory_constants(
                 self, m["equilibrium"])
         self.policies = [_instantiate(p) for p in self.scenario.policies]
@@ -137,7 +143,9 @@ class MigrationModel(mesa.Model):
         dist = t.distance_km
         self.log_dist = np.log1p(dist / 10.0).astype(np.float64)
         c = m["choice"]
-        self.commute_min = (1.3 * dist + c["commute_access_min"])  # 60 km/h: 1 km a minute
+        road = OmegaConf.to_container(self.cfg.territory.priors.job_access, resolve=True)
+        minutes_per_km = road["road_factor"] / road["speed_kmh"] * 60.0
+        self.commute_min = minutes_per_km * dist + c["commute_access_min"]
         np.fill_diagonal(self.commute_min, c["commute_intra_min"])
         self.kind = np.array([KINDS.index(k) for k in t.df["kind"]], dtype=np.int64)
         self.hier = np.array([HIERARCHY.index(h) for h in t.df["hierarchy"]], dtype=np.int64)
@@ -180,7 +188,7 @@ class MigrationModel(mesa.Model):
         budget = self.budget()
         reason = decision.decide(
             self.seed, t, hh.home, hh.profile, hh.owner, budget, hh.months_since_arrival,
-            hh.origin, self.rent, self.hier, self.monthly_rate, self.tenure_factor,
+            self.rent, self.hier, self.monthly_rate, self.tenure_factor,
             mv["burden_ref"], mv["burden_slope"], shock, self.profiles.index("precarious"),
             mv["displacement_threshold"], mv["displacement_rate"],
             self.profiles.index("neo_rural"), HIERARCHY.index("small_rural"),
@@ -283,6 +291,15 @@ def _study_area(config: DictConfig) -> territories.Territories:
 
 
 def _instantiate(spec):
+    from hydra.errors import InstantiationException
     from hydra.utils import instantiate
 
-    return instantiate(spec, _convert_="all")
+    from migrasim.config import ConfigError
+
+    try:
+        return instantiate(spec, _convert_="all")
+    except InstantiationException as err:
+        if isinstance(err.__cause__, ConfigError):
+            raise err.__cause__ from None
+        raise ConfigError("scenario.policies", spec.get("_target_"),
+                          f"a policy class accepting these options ({err.__cause__})") from None

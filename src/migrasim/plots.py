@@ -3,15 +3,12 @@ flows by urban-hierarchy class."""
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg") if matplotlib.get_backend().lower() == "agg" else None
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from migrasim import indicators  # noqa: E402
-from migrasim.maps import plot_map  # noqa: E402
-from migrasim.scenario import HIERARCHY  # noqa: E402
+from migrasim import indicators
+from migrasim.maps import plot_map
+from migrasim.scenario import HIERARCHY
 
 
 def close(fig) -> None:

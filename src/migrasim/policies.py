@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from migrasim import calendar
+from migrasim.config import ConfigError
 
 
 class Policy:
@@ -27,16 +28,25 @@ class Policy:
 
     def __init__(self, territories: list[str] | None = None, group: str | None = None,
                  kind: str | None = None, **when):
+        name = type(self).__name__
+        unknown = sorted(set(when) - {"from", "until"})
+        if unknown:
+            raise ConfigError(f"policies.{name}", unknown[0],
+                              "the options of the policy's class, 'from' and 'until'")
         self.codes, self.group, self.kind = territories, group, kind
-        self.first = when.get("from")
-        self.last = when.get("until")
+        self._first = calendar.parse(when["from"], f"policies.{name}.from") \
+            if when.get("from") else -1
+        self._last = calendar.parse(when["until"], f"policies.{name}.until") \
+            if when.get("until") else 10**9
         self.where = np.array([], dtype=np.int64)
 
     def start(self, model) -> None:
-        self.where = model.territories.select(codes=self.codes, group=self.group,
-                                              kind=self.kind)
-        self._first = calendar.parse(self.first) if self.first else -1
-        self._last = calendar.parse(self.last) if self.last else 10**9
+        try:
+            self.where = model.territories.select(codes=self.codes, group=self.group,
+                                                  kind=self.kind)
+        except KeyError as err:
+            raise ConfigError(f"policies.{type(self).__name__}", self.group or self.codes,
+                              f"territories of the study area ({err.args[0]})") from None
 
     def active(self, model) -> bool:
         return self._first <= model.month <= self._last

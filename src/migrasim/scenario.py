@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from migrasim import calendar, rng
+from migrasim.config import ConfigError
 from migrasim.households import Households
 
 HIERARCHY = ("paris", "metropole", "large_urban", "medium", "small_rural")
@@ -36,6 +37,15 @@ class Shock:
     preference: dict[str, float]
 
 
+PREFERENCES = ("amenities", "services")  # coefficients a shock may scale
+
+
+def _index(allowed, name, key: str) -> int:
+    if name not in allowed:
+        raise ConfigError(key, name, f"one of {list(allowed)}")
+    return list(allowed).index(name)
+
+
 class Scenario:
     def __init__(self, cfg: Mapping, profiles: list[str]):
         self.name = str(cfg["name"])
@@ -53,10 +63,15 @@ class Scenario:
         self.periods.sort(key=lambda q: q.start)
         self.shocks = []
         for i, s in enumerate(cfg.get("shocks", []) or []):
+            key = f"scenario.shocks[{i}]"
             mult = np.ones((P, len(HIERARCHY)))
-            who = [profiles.index(x) for x in s.get("profiles", profiles)]
+            who = [_index(profiles, x, f"{key}.profiles") for x in s.get("profiles", profiles)]
             for cls, m in (s.get("move_multiplier") or {}).items():
-                mult[who, HIERARCHY.index(cls)] = m
+                if not isinstance(m, (int, float)) or m < 0:
+                    raise ConfigError(f"{key}.move_multiplier.{cls}", m, "a number ≥ 0")
+                mult[who, _index(HIERARCHY, cls, f"{key}.move_multiplier")] = m
+            for name in s.get("preference") or {}:
+                _index(PREFERENCES, name, f"{key}.preference")
             self.shocks.append(Shock(calendar.parse(s["from"], f"scenario.shocks[{i}].from"),
                                      calendar.parse(s["until"], f"scenario.shocks[{i}].until"),
                                      mult, dict(s.get("preference") or {})))

@@ -63,6 +63,9 @@ class Results:
         """
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
+        (out / "summary.json").unlink(missing_ok=True)  # incomplete until rewritten last
+        if self.baseline is None:
+            (out / "baseline_territories.parquet").unlink(missing_ok=True)
         _atomic(out / "config.yaml", lambda p: OmegaConf.save(self.config, p, resolve=True))
         _atomic(out / "territories.parquet", lambda p: self.territories.to_parquet(p, index=False))
         _atomic(out / "flows.parquet", lambda p: self.flows.to_parquet(p, index=False))
@@ -88,6 +91,7 @@ def _atomic(path: Path, write) -> None:
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes files owner-only
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -110,18 +114,22 @@ class Simulation:
 
     def run(self, progress: bool | None = None) -> Results:
         show = bool(self.config.get("progress", True)) if progress is None else progress
-        model = MigrationModel(config=self.config, collect=False)
-        baseline = None
         other = self.config.get("compare_to")
-        if other and other != self.config.scenario.name:
-            base_cfg = self.config.copy()
-            base_cfg.scenario = compose([f"scenario={other}"]).scenario
-            base_cfg.compare_to = None
-            base_model = MigrationModel(config=base_cfg, terr=model.territories, collect=False)
-            _advance(base_model, show, f"{other} (comparison)")
-            baseline = _results(base_model)
+        if not other or other == self.config.scenario.name:
+            model = MigrationModel(config=self.config, collect=False)
+            _advance(model, show, self.config.scenario.name)
+            return _results(model)
+        # The comparison run fits the territory constants; the scenario reuses them, so
+        # its effect is not absorbed by constants fitted under it.
+        base_cfg = self.config.copy()
+        base_cfg.scenario = compose([f"scenario={other}"]).scenario
+        base_cfg.compare_to = None
+        base_model = MigrationModel(config=base_cfg, collect=False)
+        model = MigrationModel(config=self.config, terr=base_model.territories,
+                               constants=base_model.constants, collect=False)
+        _advance(base_model, show, f"{other} (comparison)")
         _advance(model, show, self.config.scenario.name)
-        return _results(model, baseline)
+        return _results(model, _results(base_model))
 
 
 def _advance(model: MigrationModel, show: bool, label: str) -> None:

@@ -179,8 +179,8 @@ def geocode(communes: pd.DataFrame, former: dict[str, list[str]], index: PlaceIn
     # median is a homonym elsewhere in the région.
     for i, (dep, code) in enumerate(zip(communes["departement"], communes["epci"], strict=True)):
         anchor = dep_anchor.get(dep)
-        if len(cands[i]) > 1 or anchor is None:
-            anchor = epci_anchor.get(code, anchor)
+        if anchor is None:
+            anchor = epci_anchor.get(code)
         if len(cands[i]) == 1 and anchor is not None and dep not in OVERSEAS_DEPARTEMENTS:
             if haversine_km(anchor[0], anchor[1], lat[i], lon[i]) > DEPARTEMENT_MAX_KM:
                 lat[i] = lon[i] = np.nan
@@ -299,7 +299,7 @@ def write_csv(df: pd.DataFrame, path: Path, decimals: dict[str, int]) -> None:
     for col, nd in decimals.items():
         out[col] = out[col].round(nd)
     tmp = path.with_suffix(".tmp")
-    out.to_csv(tmp, index=False, lineterminator="\n", float_format="%.6g")
+    out.to_csv(tmp, index=False, lineterminator="\n", float_format="%.10g")
     tmp.replace(path)
 
 
