@@ -151,6 +151,8 @@ class MigrationModel(mesa.Model):
         self.hier = np.array([HIERARCHY.index(h) for h in t.df["hierarchy"]], dtype=np.int64)
         self.urban = np.isin(t.df["hierarchy"], URBAN).astype(np.float64)
         self.pole = positions(t, t.df["pole"].to_numpy())
+        self.scores = {k: t.array(k) for k in ("amenities", "services", "broadband", "coworking")}
+        self._period = None
         self.policy_utility = np.zeros((len(self.profiles), n))
         self.newcomer_hazard = np.ones(n)
         self.construction_cap = np.full(n, np.inf)
@@ -181,7 +183,10 @@ class MigrationModel(mesa.Model):
         for policy in self.policies:
             policy.step(self)
 
-        hh.telework_days = telework_days(hh, self.scenario.period(t), self.seed)
+        period = self.scenario.period(t)
+        if period is not self._period:  # telework changes only between periods
+            hh.telework_days = telework_days(hh, period, self.seed)
+            self._period = period
         shock, preference = self.scenario.shock(t, len(self.profiles))
 
         mv = self.move_params
@@ -239,20 +244,19 @@ class MigrationModel(mesa.Model):
     def territory_terms(self, preference: Mapping[str, float] | None = None) -> np.ndarray:
         """Profile × territory part of utility this month (territory constants included)."""
         pref = preference or {}
-        t = self.territories
         return choice.territory_terms(
             self.kind_const, self.kind, self.coef["amenities"] * pref.get("amenities", 1.0),
-            t.array("amenities"), self.coef["services"] * pref.get("services", 1.0),
-            t.array("services"), self.size_coef, self.dwellings, self.policy_utility
+            self.scores["amenities"], self.coef["services"] * pref.get("services", 1.0),
+            self.scores["services"], self.size_coef, self.dwellings, self.policy_utility
         ) + self.constants[None, :]
 
     def choice_arrays(self) -> tuple:
         """The household-independent arrays the choice kernels read, in their order."""
-        c, t = self.coef, self.territories
+        c = self.coef
         return (c["same_territory"], c["distance"], self.log_dist, c["cost"], self.rent,
-                c["commute"], self.commute_min, c["broadband"], t.array("broadband"),
-                c["coworking"], t.array("coworking"), c["amenities_telework"],
-                t.array("amenities"), self.urban)
+                c["commute"], self.commute_min, c["broadband"], self.scores["broadband"],
+                c["coworking"], self.scores["coworking"], c["amenities_telework"],
+                self.scores["amenities"], self.urban)
 
     def _move(self, who: np.ndarray, origin: np.ndarray, dest: np.ndarray,
               why: np.ndarray) -> None:
