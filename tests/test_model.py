@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from migrasim import choice, equilibrium
+from migrasim import choice, demand
 from migrasim.config import compose
 from migrasim.model import MigrationModel
 from migrasim.scenario import telework_days
@@ -21,15 +21,14 @@ def model():
 
 def test_a_price_rise_cuts_arrivals(model):
     m = model
-    types = equilibrium.household_types(
-        m, m.budget(), m.households.telework_days, equilibrium.move_hazard(m, m.budget()))
+    types = demand.household_types(m)
     terms = m.territory_terms()
-    before, _ = equilibrium.expected_flows(m, types, terms)
+    before, _ = demand.expected_flows(types, m.tables(terms))
     j = int(np.argmax(before))
     saved = m.rent[j]
     m.rent[j] = saved * 1.3
     try:
-        after, _ = equilibrium.expected_flows(m, types, terms)
+        after, _ = demand.expected_flows(types, m.tables(terms))
     finally:
         m.rent[j] = saved
     assert after[j] < 0.95 * before[j]
@@ -40,15 +39,11 @@ def test_a_price_rise_cuts_arrivals(model):
 def test_more_telework_days_lengthen_the_accepted_commute(model):
     m = model
     paris = m.territories.select(codes=["200054781"])[0]
-    terms = m.territory_terms()
+    tables = m.tables(m.territory_terms())
     mean_commute = []
     for days in (0, 2, 4):
-        n = len(m.territories)
-        v = np.empty(n)
-        args = m.choice_arrays()
-        total = choice._weights.py_func(v, m.profiles.index("manager"), paris, paris,
-                                        days / 5, 1 / 4000.0, 0.0, terms, *args)
-        prob = v / total
+        prob = choice.probabilities(tables, m.profiles.index("manager"), paris, paris,
+                                    days / 5, 1 / 4000.0)
         mean_commute.append(float(prob @ m.commute_min[:, paris]))
     assert mean_commute[0] < mean_commute[1] < mean_commute[2]
 

@@ -12,15 +12,24 @@ Utility of territory j for household h of profile p living in o:
         · telework days / 5                      (where one teleworks, the place matters)
       + return bonus · urban(j)                  failed neo-rural projects only
 
-The territory terms are computed once per step; the household loop never builds a
-households × territories matrix. ``expected_flows`` sums the same probabilities over
-weighted household types: the demand the housing market answers (see market.py). The
-choice uses one uniform draw per household and
-the inverse of the cumulative probabilities in territory order, so a small change of
-utilities moves few choices (common random numbers).
+Everything that does not depend on the household is folded once per step into lookup
+tables (``Tables``): ``base[p, o, j]`` = A[p, j] + dist[p] · log(1 + km(o, j) / 10) and
+``tele[p, j]`` for the telework terms, so one utility is four multiply-adds on rows read
+contiguously. The kernels work in float32 (utilities span a few tens of units; float32
+keeps choice probabilities to ~1e-6) and evaluate ``exp`` with a polynomial the compiler
+vectorises; no households × territories matrix is ever built (docs/performance.md).
+
+A choice uses one uniform draw per household and the inverse of the cumulative
+probabilities in territory order, so a small change of utilities moves few choices
+(common random numbers). ``expected_flows`` sums the same probabilities over weighted
+household types: the demand the housing market answers (see market.py and demand.py).
+``choose_sampled`` is the optional sampled-alternatives variant (importance sampling by
+distance with McFadden's correction).
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numba as nb
 import numpy as np
@@ -28,95 +37,180 @@ import numpy as np
 from migrasim.decision import RETURN
 from migrasim.rng import CHOICE, uniform
 
+F32 = np.float32
+BLOCK = 16  # territories per partial sum of the inverse-CDF search
+FLOOR = F32(-87.0)  # utilities this far below the best weigh exp(-87) ≈ 2^-125.5 ≈ 0
+_LOG2E = F32(1.4426950408889634)
+# 2^f on [-0.5, 0.5]: Cephes exp2f minimax polynomial (relative error < 2e-7)
+_P = tuple(F32(c) for c in (1.535336188319500e-4, 1.339887440266574e-3,
+                            9.618437357674640e-3, 5.550332471162809e-2,
+                            2.402264791363012e-1, 6.931472028550421e-1))
+_ONE, _HALF, _BIAS = F32(1.0), F32(0.5), np.int32(127)
 
-@nb.njit(inline="always", cache=True)
-def _weights(v, p, o, w, tw, inv_budget, bonus, territory_terms, same, dist_coef, log_dist,
-               cost_coef, rent, commute_coef, commute_min, broadband_coef, broadband,
-               coworking_coef, coworking, amen_tw_coef, amenities, urban):
-    """Fill ``v`` with exp(utility − max utility) of every territory; return their sum
-    (choice probabilities are ``v / sum``)."""
-    n = v.shape[0]
-    digital_b = broadband_coef[p] * tw
-    digital_c = coworking_coef[p] * tw
-    living = amen_tw_coef[p] * tw
-    commuting = commute_coef[p] * (1.0 - tw)
-    cost = cost_coef[p] * inv_budget
-    vmax = -np.inf
+
+class Tables(NamedTuple):
+    """Household-independent arrays of one step, in float32 (see module docstring)."""
+
+    base: np.ndarray       # (profiles, territories, territories): A[p, j] + distance term
+    tele: np.ndarray       # (profiles, territories): telework terms per telework share
+    rent: np.ndarray       # (territories,)
+    commute: np.ndarray    # (territories, territories): one-way minutes, job row × home
+    urban: np.ndarray      # (territories,): 1 for urban territories (return bonus)
+    same: np.ndarray       # (profiles,)
+    cost: np.ndarray       # (profiles,)
+    commute_coef: np.ndarray  # (profiles,)
+
+
+@nb.njit(parallel=True, cache=True)
+def _fold(distance, terms, out):
+    P, n, _ = distance.shape
+    for k in nb.prange(P * n):
+        p = k // n
+        o = k % n
+        for j in range(n):
+            out[p, o, j] = distance[p, o, j] + terms[p, j]
+
+
+def fold_terms(distance: np.ndarray, terms: np.ndarray, out: np.ndarray | None = None
+               ) -> np.ndarray:
+    """``base[p, o, j] = distance[p, o, j] + terms[p, j]`` in float32 (``out`` reused)."""
+    if out is None:
+        out = np.empty(distance.shape, dtype=F32)
+    _fold(distance, terms.astype(F32), out)
+    return out
+
+
+@nb.njit(fastmath=True, cache=True)
+def _utilities(v, base_row, cost, rent, tw, tele_row, commuting, commute_row, bonus, urban,
+               o, same):
+    """Fill ``v`` with the utility of every territory; return the largest. (Two loops:
+    LLVM vectorises each, not a loop that both stores and reduces.)"""
+    n = rent.shape[0]
     for j in range(n):
-        x = (territory_terms[p, j] + dist_coef[p] * log_dist[o, j] + cost * rent[j]
-             + digital_b * broadband[j] + digital_c * coworking[j] + living * amenities[j]
-             + bonus * urban[j])
-        if w >= 0:
-            x += commuting * commute_min[j, w]
-        if j == o:
-            x += same[p]
-        v[j] = x
-        if x > vmax:
-            vmax = x
-    total = 0.0
+        v[j] = (base_row[j] + cost * rent[j] + tw * tele_row[j] + commuting * commute_row[j]
+                + bonus * urban[j])
+    v[o] += same
+    vmax = v[0]
     for j in range(n):
-        v[j] = np.exp(v[j] - vmax)
-        total += v[j]
+        x = v[j]
+        vmax = x if x > vmax else vmax
+    return vmax
+
+
+@nb.njit(fastmath=True, cache=True)
+def _exp_weights(v, bits, scale, vmax, blocks, n):
+    """``v[:n] ← exp(v − vmax)`` (vectorised polynomial exp), zero beyond; ``blocks``
+    receives the sums of each run of ``BLOCK`` territories; returns their total."""
+    for j in range(n):
+        t = max(v[j] - vmax, FLOOR) * _LOG2E
+        k = np.floor(t + _HALF)
+        f = t - k
+        p = _P[0]
+        for c in _P[1:]:
+            p = p * f + c
+        v[j] = p * f + _ONE
+        bits[j] = (np.int32(k) + _BIAS) << 23  # 2^k as float32 bits
+    for j in range(n, v.shape[0]):
+        v[j] = F32(0.0)
+        scale[j] = F32(0.0)
+    total = F32(0.0)
+    for b in range(blocks.shape[0]):
+        s = F32(0.0)
+        for i in range(BLOCK):  # constant trip count: unrolled into a vector sum
+            x = v[b * BLOCK + i] * scale[b * BLOCK + i]
+            v[b * BLOCK + i] = x
+            s += x
+        blocks[b] = s
+        total += s
     return total
 
 
-@nb.njit(parallel=True, cache=True)
-def choose(seed, month, movers, reason, home, profile, job, budget, telework_days,
-           territory_terms, same, dist_coef, log_dist, cost_coef, rent, commute_coef,
-           commute_min, broadband_coef, broadband, coworking_coef, coworking,
-           amen_tw_coef, amenities, urban, return_bonus):
-    """Chosen destination (territory position) of each mover."""
+@nb.njit(inline="always", cache=True)
+def _pick(v, blocks, target, n):
+    """First territory whose cumulative weight exceeds ``target``."""
+    acc = F32(0.0)
+    for b in range(blocks.shape[0]):
+        if acc + blocks[b] > target:
+            end = min(n, (b + 1) * BLOCK)
+            for j in range(b * BLOCK, end):
+                acc += v[j]
+                if acc > target:
+                    return j
+            return end - 1
+        acc += blocks[b]
+    return n - 1
+
+
+@nb.njit(inline="always", cache=True)
+def _scratch(n):
+    """Per-thread work arrays, padded to whole blocks."""
+    blocks = (n + BLOCK - 1) // BLOCK
+    v = np.empty(blocks * BLOCK, dtype=F32)
+    bits = np.empty(blocks * BLOCK, dtype=np.int32)
+    return v, bits, bits.view(F32), np.empty(blocks, dtype=F32)
+
+
+@nb.njit(inline="always", cache=True)
+def _household_weights(v, bits, scale, blocks, tables, p, o, w, tw, inv_budget, bonus):
+    base, tele, rent, commute, urban, same, cost, commute_coef = tables
+    tw32 = F32(tw)
+    commuting = commute_coef[p] * (_ONE - tw32) if w >= 0 else F32(0.0)
+    vmax = _utilities(v, base[p, o], cost[p] * F32(inv_budget), rent, tw32, tele[p],
+                      commuting, commute[max(w, 0)], F32(bonus), urban, o, same[p])
+    return _exp_weights(v, bits, scale, vmax, blocks, rent.shape[0])
+
+
+@nb.njit(parallel=True, fastmath=True, cache=True)
+def choose(seed, month, movers, reason, home, profile, job, budget, telework_days, tables,
+           return_bonus, chunks):
+    """Chosen destination (territory position) of each mover.
+
+    Movers are visited grouped by home, so the table rows of one origin stay in cache;
+    each choice depends on its own draw only, so the visiting order changes nothing."""
     m = movers.shape[0]
-    n = rent.shape[0]
+    n = tables.rent.shape[0]
     chosen = np.empty(m, dtype=np.int32)
-    for k in nb.prange(m):
-        h = movers[k]
-        v = np.empty(n)
-        total = _weights(v, profile[h], home[h], job[h], telework_days[h] / 5.0,
-                         1.0 / budget[h], return_bonus if reason[k] == RETURN else 0.0,
-                         territory_terms, same, dist_coef, log_dist, cost_coef, rent,
-                         commute_coef, commute_min, broadband_coef, broadband,
-                         coworking_coef, coworking, amen_tw_coef, amenities, urban)
-        target = uniform(seed, h, month, CHOICE) * total
-        acc = 0.0
-        pick = n - 1
-        for j in range(n):
-            acc += v[j]
-            if acc > target:
-                pick = j
-                break
-        chosen[k] = pick
+    order = np.argsort(home[movers], kind="mergesort")
+    size = (m + chunks - 1) // chunks
+    for c in nb.prange(chunks):
+        v, bits, scale, blocks = _scratch(n)
+        for i in range(c * size, min(m, (c + 1) * size)):
+            k = order[i]
+            h = movers[k]
+            total = _household_weights(
+                v, bits, scale, blocks, tables, profile[h], home[h], job[h],
+                telework_days[h] / 5.0, 1.0 / budget[h],
+                return_bonus if reason[k] == RETURN else 0.0)
+            chosen[k] = _pick(v, blocks, F32(uniform(seed, h, month, CHOICE)) * total, n)
     return chosen
 
 
-@nb.njit(parallel=True, cache=True)
-def expected_flows(weight, home, profile, job, inv_budget, telework, territory_terms, same,
-                   dist_coef, log_dist, cost_coef, rent, commute_coef, commute_min,
-                   broadband_coef, broadband, coworking_coef, coworking, amen_tw_coef,
-                   amenities, urban, chunks):
+@nb.njit(parallel=True, fastmath=True, cache=True)
+def expected_flows(weight, home, profile, job, inv_budget, telework, tables, chunks):
     """Expected arrivals and departures per territory of weighted household types.
 
     Types are split into a fixed number of chunks summed in order, so the result does
     not depend on the number of threads.
     """
     m = weight.shape[0]
-    n = rent.shape[0]
+    n = tables.rent.shape[0]
     arrivals = np.zeros((chunks, n))
     departures = np.zeros((chunks, n))
     size = (m + chunks - 1) // chunks
     for c in nb.prange(chunks):
-        v = np.empty(n)
+        v, bits, scale, blocks = _scratch(n)
         for k in range(c * size, min(m, (c + 1) * size)):
+            if weight[k] <= 0.0:
+                continue
             o = home[k]
-            total = _weights(v, profile[k], o, job[k], telework[k], inv_budget[k], 0.0,
-                             territory_terms, same, dist_coef, log_dist, cost_coef, rent,
-                             commute_coef, commute_min, broadband_coef, broadband,
-                             coworking_coef, coworking, amen_tw_coef, amenities, urban)
-            scale = weight[k] / total
+            total = _household_weights(v, bits, scale, blocks, tables, profile[k], o, job[k],
+                                       telework[k], inv_budget[k], 0.0)
+            share = weight[k] / total
+            stay = v[o] * share
             for j in range(n):
-                if j != o:
-                    arrivals[c, j] += v[j] * scale
-            departures[c, o] += weight[k] - v[o] * scale
+                arrivals[c, j] += v[j] * share
+            arrivals[c, o] -= stay
+            departures[c, o] += weight[k] - stay
     return arrivals.sum(axis=0), departures.sum(axis=0)
 
 
@@ -128,3 +222,13 @@ def territory_terms(kind_const: np.ndarray, kind: np.ndarray, amen_coef: np.ndar
     return (kind_const[:, kind] + amen_coef[:, None] * amenities[None, :]
             + serv_coef[:, None] * services[None, :]
             + size_coef * np.log1p(np.maximum(stock, 0))[None, :] + policy_utility)
+
+
+@nb.njit(cache=True)
+def probabilities(tables, profile, home, job, telework_share, inv_budget, bonus=0.0):
+    """Choice probabilities over every territory of one household (float64 copy)."""
+    n = tables.rent.shape[0]
+    v, bits, scale, blocks = _scratch(n)
+    total = _household_weights(v, bits, scale, blocks, tables, profile, home, job,
+                               telework_share, inv_budget, bonus)
+    return v[:n].astype(np.float64) / total

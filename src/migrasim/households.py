@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 
 from migrasim import rng
@@ -65,39 +66,52 @@ def synthesize(territories: Territories, params: Mapping, profiles: list[str],
             shares[:, p] = [params["shares"][name][k] for k in kind]
     stable = profiles.index("stable")
     shares[:, stable] = 1.0 - shares.sum(axis=1)
-    cum = np.cumsum(shares, axis=1)[home]
-    u = rng.draws(seed, n, rng.SYNTH_PROFILE)
-    profile = (u[:, None] >= cum[:, :-1]).sum(axis=1).astype(np.int8)
 
-    factor = np.array([params["income_factor"][p] for p in profiles])[profile]
-    z = _normal(seed, n)
-    median = df["income_month"].to_numpy(float)[home]
-    income = median * factor * np.exp(params["income_sigma"] * z - params["income_sigma"] ** 2 / 2)
+    def per_profile(key: str) -> np.ndarray:
+        return np.array([float(params[key][p]) for p in profiles])
 
-    owner_p = np.array([params["owner_share"][p] for p in profiles])[profile]
-    owner = rng.draws(seed, n, rng.SYNTH_TENURE) < owner_p
-
-    pole = positions(territories, df["pole"].to_numpy())
-    is_worker = np.isin(np.array(profiles)[profile], workers)
-    local = rng.draws(seed, n, rng.SYNTH_JOB) < params["local_job_share"]
-    job = np.where(local, home, pole[home]).astype(np.int32)
-    job = np.where(is_worker, job, -1).astype(np.int32)
-
-    since = (rng.draws(seed, n, rng.SYNTH_SINCE) * 120).astype(np.int32)
-    return Households(
-        home=home, profile=profile, job=job, income=income, owner=owner,
-        telework_days=np.zeros(n, dtype=np.int8), months_since_arrival=since,
+    hh = Households(
+        home=home, profile=np.empty(n, dtype=np.int8), job=np.empty(n, dtype=np.int32),
+        income=np.empty(n), owner=np.empty(n, dtype=np.bool_),
+        telework_days=np.zeros(n, dtype=np.int8),
+        months_since_arrival=np.empty(n, dtype=np.int32),
         origin=np.full(n, -1, dtype=np.int32),
     )
+    _draw(seed, home, np.cumsum(shares, axis=1), per_profile("income_factor"),
+          df["income_month"].to_numpy(float), float(params["income_sigma"]),
+          per_profile("owner_share"), np.array([p in workers for p in profiles]),
+          float(params["local_job_share"]), positions(territories, df["pole"].to_numpy()),
+          hh.profile, hh.income, hh.owner, hh.job, hh.months_since_arrival)
+    return hh
+
+
+@nb.njit(parallel=True, cache=True)
+def _draw(seed, home, cum_shares, income_factor, median_income, sigma, owner_share,
+          is_worker, local_job_share, pole, profile, income, owner, job, since):
+    """Each household's attributes from its own draws (one pass, no temporaries)."""
+    last = cum_shares.shape[1] - 1
+    for h in nb.prange(home.shape[0]):
+        j = home[h]
+        u = rng.uniform(seed, h, -1, rng.SYNTH_PROFILE)
+        p = 0
+        while p < last and u >= cum_shares[j, p]:
+            p += 1
+        profile[h] = p
+        # log-normal around the territory's median, by Box-Muller from two draws
+        r = np.sqrt(-2.0 * np.log1p(-rng.uniform(seed, h, -1, rng.SYNTH_INCOME)))
+        z = r * np.cos(2.0 * np.pi * rng.uniform(seed, h, -1, rng.SYNTH_INCOME_ANGLE))
+        income[h] = median_income[j] * income_factor[p] * np.exp(sigma * z - sigma**2 / 2)
+        owner[h] = rng.uniform(seed, h, -1, rng.SYNTH_TENURE) < owner_share[p]
+        if not is_worker[p]:
+            job[h] = -1
+        elif rng.uniform(seed, h, -1, rng.SYNTH_JOB) < local_job_share:
+            job[h] = j
+        else:
+            job[h] = pole[j]
+        since[h] = np.int32(rng.uniform(seed, h, -1, rng.SYNTH_SINCE) * 120)
 
 
 def positions(territories: Territories, codes: np.ndarray) -> np.ndarray:
     """Positions of EPCI codes in the study area (a pole outside it maps to itself)."""
     index = {c: i for i, c in enumerate(territories.codes)}
     return np.array([index.get(c, i) for i, c in enumerate(codes)], dtype=np.int32)
-
-
-def _normal(seed: int, n: int) -> np.ndarray:
-    """Standard normal draws by Box-Muller from two counter-based uniforms."""
-    r = np.sqrt(-2.0 * np.log1p(-rng.draws(seed, n, rng.SYNTH_INCOME)))
-    return r * np.cos(2.0 * np.pi * rng.draws(seed, n, rng.SYNTH_INCOME_ANGLE))

@@ -19,7 +19,7 @@ import mesa
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from migrasim import calendar, capacity, choice, decision, equilibrium, market, territories
+from migrasim import calendar, capacity, choice, decision, demand, equilibrium, market, territories
 from migrasim import rng as crn
 from migrasim.config import compose, validate
 from migrasim.households import KINDS, Households, positions, synthesize
@@ -102,6 +102,12 @@ class MigrationModel(mesa.Model):
                                                  self.profiles, workers, self.scale, self.seed)
         self._setup_territories(m)
         self._setup_parameters(m)
+        self._setup_tables()
+        hh = self.households
+        self.types = demand.TypeIndex(len(self.territories), len(self.profiles), hh.home,
+                                      hh.profile, hh.job)
+        self._period = self.scenario.period(self.start_month)
+        hh.telework_days = telework_days(hh, self._period, self.seed)
         self.constants = np.zeros(len(self.territories))
         self.equilibrium: dict = {}
         if constants is not None:
@@ -128,7 +134,11 @@ class MigrationModel(mesa.Model):
     def _setup_territories(self, m: Mapping) -> None:
         t = self.territories
         n = len(t)
-        self.occupied = np.bincount(self.households.home, minlength=n).astype(np.int64)
+        P = len(self.profiles)
+        hh = self.households
+        self.by_profile = np.bincount(hh.home.astype(np.int64) * P + hh.profile,
+                                      minlength=n * P).reshape(n, P)
+        self.occupied = self.by_profile.sum(axis=1)
         vacant = np.round(t.array("vacant") * self.scale).astype(np.int64)
         secondary = np.round(t.array("secondary") * self.scale).astype(np.int64)
         self.vacant = np.maximum(vacant, 1)
@@ -152,7 +162,6 @@ class MigrationModel(mesa.Model):
         self.urban = np.isin(t.df["hierarchy"], URBAN).astype(np.float64)
         self.pole = positions(t, t.df["pole"].to_numpy())
         self.scores = {k: t.array(k) for k in ("amenities", "services", "broadband", "coworking")}
-        self._period = None
         self.policy_utility = np.zeros((len(self.profiles), n))
         self.newcomer_hazard = np.ones(n)
         self.construction_cap = np.full(n, np.inf)
@@ -172,6 +181,20 @@ class MigrationModel(mesa.Model):
                       "broadband", "coworking", "amenities_telework")}
         self.kind_const = np.array([[ch["kind"][p][k] for k in KINDS] for p in P])
         self.size_coef = float(ch["size"])
+        self._budget = self.households.income / self.housing_factor[self.households.profile]
+
+    def _setup_tables(self) -> None:
+        """The float32 lookup tables of the choice kernels that never change (choice.py)."""
+        c, f32 = self.coef, choice.F32
+        self._distance = (c["distance"][:, None, None] * self.log_dist[None]).astype(f32)
+        self._base = np.empty_like(self._distance)
+        s = self.scores
+        self._tele = (c["broadband"][:, None] * s["broadband"] + c["coworking"][:, None]
+                      * s["coworking"] + c["amenities_telework"][:, None] * s["amenities"]
+                      ).astype(f32)
+        self._commute = np.ascontiguousarray(self.commute_min.T, dtype=f32)
+        self._urban = self.urban.astype(f32)
+        self._chunks = 64  # fixed split of the movers (each mover's choice is its own)
 
     # --------------------------------------------------------------- the month
     def step(self) -> None:
@@ -190,7 +213,7 @@ class MigrationModel(mesa.Model):
         shock, preference = self.scenario.shock(t, len(self.profiles))
 
         mv = self.move_params
-        budget = self.budget()
+        budget = self._budget
         reason = decision.decide(
             self.seed, t, hh.home, hh.profile, hh.owner, budget, hh.months_since_arrival,
             self.rent, self.hier, self.monthly_rate, self.tenure_factor,
@@ -202,10 +225,10 @@ class MigrationModel(mesa.Model):
         movers = np.flatnonzero(reason).astype(np.int64)
         why = reason[movers]
 
-        terms = self.territory_terms(preference)
+        tables = self.tables(self.territory_terms(preference))
         chosen = choice.choose(
             self.seed, t, movers, why, hh.home, hh.profile, hh.job, budget, hh.telework_days,
-            terms, *self.choice_arrays(), float(mv["return_urban_bonus"]))
+            tables, float(mv["return_urban_bonus"]), self._chunks)
 
         origin = hh.home[movers]
         order = np.argsort(crn.uniforms(self.seed, movers, t, crn.LOTTERY), kind="stable")
@@ -216,12 +239,11 @@ class MigrationModel(mesa.Model):
         self._move(movers[moved], origin[moved], chosen[moved], why[moved])
 
         wanted = np.bincount(chosen[chosen != origin], minlength=n)
-        types = equilibrium.household_types(self, budget, hh.telework_days,
-                                            equilibrium.move_hazard(self, budget, shock))
-        demand, leaving = equilibrium.expected_flows(self, types, terms)
+        arrivals, departures = demand.expected_flows(demand.household_types(self, shock),
+                                                     tables)
         mk = self.market_params
         market.clear(self.price, self.rent, self.smoothed, self.built, self.vacant,
-                     self.dwellings, demand, leaving,
+                     self.dwellings, arrivals, departures,
                      self.vacancy0, self.build_floor, self.construction_cap, mk["response"],
                      mk["vacancy_weight"], mk["inertia"], mk["max_monthly_change"],
                      mk["rent_pass_through"], mk["construction_rate"])
@@ -239,7 +261,7 @@ class MigrationModel(mesa.Model):
 
     def budget(self) -> np.ndarray:
         """Income per unit of the territory's typical rent: rent burden = rent / budget."""
-        return self.households.income / self.housing_factor[self.households.profile]
+        return self._budget
 
     def territory_terms(self, preference: Mapping[str, float] | None = None) -> np.ndarray:
         """Profile × territory part of utility this month (territory constants included)."""
@@ -250,13 +272,14 @@ class MigrationModel(mesa.Model):
             self.scores["services"], self.size_coef, self.dwellings, self.policy_utility
         ) + self.constants[None, :]
 
-    def choice_arrays(self) -> tuple:
-        """The household-independent arrays the choice kernels read, in their order."""
-        c = self.coef
-        return (c["same_territory"], c["distance"], self.log_dist, c["cost"], self.rent,
-                c["commute"], self.commute_min, c["broadband"], self.scores["broadband"],
-                c["coworking"], self.scores["coworking"], c["amenities_telework"],
-                self.scores["amenities"], self.urban)
+    def tables(self, terms: np.ndarray) -> choice.Tables:
+        """This step's lookup tables for the choice kernels, given the territory terms."""
+        c, f32 = self.coef, choice.F32
+        return choice.Tables(
+            base=choice.fold_terms(self._distance, terms, self._base), tele=self._tele,
+            rent=self.rent.astype(f32), commute=self._commute, urban=self._urban,
+            same=c["same_territory"].astype(f32), cost=c["cost"].astype(f32),
+            commute_coef=c["commute"].astype(f32))
 
     def _move(self, who: np.ndarray, origin: np.ndarray, dest: np.ndarray,
               why: np.ndarray) -> None:
@@ -267,9 +290,12 @@ class MigrationModel(mesa.Model):
         hh.home[who] = dest
         np.add.at(self.occupied, origin, -1)
         np.add.at(self.occupied, dest, 1)
+        np.add.at(self.by_profile, (origin, hh.profile[who]), -1)
         # A failed neo-rural project ends: the household goes back to ordinary work.
         failed = who[why == decision.RETURN]
         hh.profile[failed] = self.profiles.index("stable")
+        self._budget[failed] = hh.income[failed] / self.housing_factor[hh.profile[failed]]
+        np.add.at(self.by_profile, (dest, hh.profile[who]), 1)
         # Workers who moved beyond commuting range take a job near their new home.
         w = who[hh.job[who] >= 0]
         far = self.commute_min[hh.home[w], hh.job[w]] > self.max_commute
@@ -277,6 +303,7 @@ class MigrationModel(mesa.Model):
         hh.job[w[far]] = self.pole[hh.home[w[far]]]
         neo = who[(hh.profile[who] == self.profiles.index("neo_rural")) & elsewhere]
         hh.job[neo] = hh.home[neo]
+        self.types.update(who, hh.home, hh.profile, hh.job)
 
 
 def _study_area(config: DictConfig) -> territories.Territories:

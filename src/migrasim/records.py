@@ -26,9 +26,7 @@ class Records:
         m = self.model
         n = len(m.territories)
         P = len(m.profiles)
-        hh = m.households
         served_out = moved & (chosen != origin)
-        by_profile = np.bincount(hh.home.astype(np.int64) * P + hh.profile, minlength=n * P)
         row = {
             "month": np.full(n, month),
             "households": m.occupied.copy(),
@@ -44,7 +42,7 @@ class Records:
             "dwellings": m.dwellings.copy(),
         }
         for p, name in enumerate(m.profiles):
-            row[f"households_{name}"] = by_profile.reshape(n, P)[:, p]
+            row[f"households_{name}"] = m.by_profile[:, p].copy()
         self.rows.append(row)
         key = (origin[moved].astype(np.int64) * n + chosen[moved]) * P + profile[moved]
         self.flow_keys.setdefault(month // 12, []).append(key)

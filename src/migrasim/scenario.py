@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 
 from migrasim import calendar, rng
@@ -97,10 +98,16 @@ class Scenario:
 
 def telework_days(households: Households, period: Period, seed: int) -> np.ndarray:
     """Days a week each household teleworks under ``period`` (0 for non-teleworkers)."""
-    n = len(households)
-    u_who = rng.draws(seed, n, rng.SYNTH_TELEWORK)
-    u_days = rng.draws(seed, n, rng.SYNTH_DAYS)
-    share = period.share[households.profile]
-    mean = period.days[households.profile]
-    days = np.floor(mean) + (u_days < mean - np.floor(mean))
-    return np.where(u_who < share, np.clip(days, 0, 5), 0).astype(np.int8)
+    return _telework(seed, households.profile, period.share, period.days)
+
+
+@nb.njit(parallel=True, cache=True)
+def _telework(seed, profile, share, days):
+    out = np.zeros(profile.shape[0], dtype=np.int8)
+    for h in nb.prange(profile.shape[0]):
+        p = profile[h]
+        if rng.uniform(seed, h, -1, rng.SYNTH_TELEWORK) < share[p]:
+            mean = days[p]
+            d = np.floor(mean) + (rng.uniform(seed, h, -1, rng.SYNTH_DAYS) < mean - np.floor(mean))
+            out[h] = min(max(d, 0.0), 5.0)
+    return out
