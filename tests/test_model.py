@@ -21,7 +21,7 @@ def model():
 
 def test_a_price_rise_cuts_arrivals(model):
     m = model
-    types = demand.household_types(m)
+    types = demand.household_types(m.types, m.decide(m.month)[1])
     terms = m.territory_terms()
     before, _ = demand.expected_flows(types, m.tables(terms))
     j = int(np.argmax(before))

@@ -35,7 +35,7 @@ import numba as nb
 import numpy as np
 
 from migrasim.decision import RETURN
-from migrasim.rng import CHOICE, uniform
+from migrasim.rng import CHOICE, CHOICE_SAMPLE, uniform
 
 F32 = np.float32
 BLOCK = 16  # territories per partial sum of the inverse-CDF search
@@ -212,6 +212,111 @@ def expected_flows(weight, home, profile, job, inv_budget, telework, tables, chu
             arrivals[c, o] -= stay
             departures[c, o] += weight[k] - stay
     return arrivals.sum(axis=0), departures.sum(axis=0)
+
+
+def sampling_tables(log_dist: np.ndarray, dwellings: np.ndarray, exponent: float
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Walker alias tables of q(j | o) ∝ dwellings_j · (1 + km(o, j) / 10)^−exponent over
+    j ≠ o (the importance distribution of sampled alternatives): (log q, threshold,
+    alias)."""
+    q = np.maximum(dwellings, 1.0)[None, :] * np.exp(-exponent * log_dist)
+    np.fill_diagonal(q, 0.0)
+    q /= q.sum(axis=1, keepdims=True)
+    n = q.shape[0]
+    threshold = np.ones((n, n))
+    alias = np.tile(np.arange(n, dtype=np.int32), (n, 1))
+    for o in range(n):
+        _alias(q[o] * n, threshold[o], alias[o])
+    with np.errstate(divide="ignore"):
+        return np.log(q).astype(F32), threshold.astype(F32), alias
+
+
+@nb.njit(cache=True)
+def _alias(scaled, threshold, alias):
+    """Vose's alias method for one distribution (``scaled`` = probabilities × n)."""
+    n = scaled.shape[0]
+    work = scaled.copy()
+    small = np.empty(n, dtype=np.int64)
+    large = np.empty(n, dtype=np.int64)
+    ns = nl = 0
+    for i in range(n):
+        if work[i] < 1.0:
+            small[ns] = i
+            ns += 1
+        else:
+            large[nl] = i
+            nl += 1
+    while ns > 0 and nl > 0:
+        ns -= 1
+        s = small[ns]
+        g = large[nl - 1]
+        threshold[s] = work[s]
+        alias[s] = g
+        work[g] -= 1.0 - work[s]
+        if work[g] < 1.0:
+            nl -= 1
+            small[ns] = g
+            ns += 1
+    # leftovers (rounding) keep threshold 1: they always return themselves
+
+
+@nb.njit(fastmath=True, cache=True)
+def _utility(tables, p, o, w, j, tw, inv_budget, bonus):
+    base, tele, rent, commute, urban, same, cost, commute_coef = tables
+    x = (base[p, o, j] + cost[p] * inv_budget * rent[j] + tw * tele[p, j]
+         + bonus * urban[j])
+    if w >= 0:
+        x += commute_coef[p] * (_ONE - tw) * commute[w, j]
+    if j == o:
+        x += same[p]
+    return x
+
+
+@nb.njit(parallel=True, cache=True)
+def choose_sampled(seed, month, movers, reason, home, profile, job, budget, telework_days,
+                   tables, return_bonus, chunks, log_q, threshold, alias, size):
+    """Chosen destination of each mover among its home and ``size`` alternatives drawn
+    from q(j | o) (with replacement), each weighted exp(V_j − ln(size · q(j | o))):
+    McFadden's correction, so that the weights estimate the full choice set's."""
+    m = movers.shape[0]
+    n = tables.rent.shape[0]
+    chosen = np.empty(m, dtype=np.int32)
+    per = (m + chunks - 1) // chunks
+    for c in nb.prange(chunks):
+        cand = np.empty(size + 1, dtype=np.int64)
+        v = np.empty(size + 1, dtype=F32)
+        log_size = F32(np.log(size))
+        for k in range(c * per, min(m, (c + 1) * per)):
+            h = movers[k]
+            p, o, w = profile[h], home[h], job[h]
+            tw = F32(telework_days[h] / 5.0)
+            inv_budget = F32(1.0 / budget[h])
+            bonus = F32(return_bonus if reason[k] == RETURN else 0.0)
+            cand[0] = o
+            v[0] = _utility(tables, p, o, w, o, tw, inv_budget, bonus)
+            vmax = v[0]
+            for s in range(size):
+                x = uniform(seed, h, month, CHOICE_SAMPLE + s) * n
+                i = min(int(x), n - 1)
+                j = i if x - i < threshold[o, i] else alias[o, i]
+                cand[s + 1] = j
+                v[s + 1] = (_utility(tables, p, o, w, j, tw, inv_budget, bonus)
+                            - log_size - log_q[o, j])
+                vmax = max(vmax, v[s + 1])
+            total = F32(0.0)
+            for s in range(size + 1):
+                v[s] = np.exp(v[s] - vmax)
+                total += v[s]
+            target = F32(uniform(seed, h, month, CHOICE)) * total
+            acc = F32(0.0)
+            pick = cand[size]
+            for s in range(size + 1):
+                acc += v[s]
+                if acc > target:
+                    pick = cand[s]
+                    break
+            chosen[k] = pick
+    return chosen
 
 
 def territory_terms(kind_const: np.ndarray, kind: np.ndarray, amen_coef: np.ndarray,

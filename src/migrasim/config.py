@@ -108,6 +108,9 @@ def validate(cfg: DictConfig) -> None:
                         ("model.market.construction_cost_m2", 0, 1e6),
                         ("model.choice.size", -10, 10)):
         _number(cfg, key, lo, hi)
+    if OmegaConf.select(cfg, "model.choice.sampling.alternatives") is not None:
+        _number(cfg, "model.choice.sampling.alternatives", 1, 100_000, integer=True)
+    _number(cfg, "model.choice.sampling.distance_exponent", 0, 20)
     for i, per in enumerate(cfg.scenario.telework):
         parse(per["from"], f"scenario.telework[{i}].from")
         _table(cfg, f"scenario.telework[{i}].share", 0.0, 1.0, workers)

@@ -2,7 +2,8 @@
 
 Monthly hazard by profile (annual rate p → 1 − (1 − p)^(1/12)), scaled by tenure, by
 housing-cost burden above a reference, by the scenario's shocks (by origin class) and by
-any policy's newcomer-retention multiplier. Two forced reasons come first: displacement
+any policy's newcomer-retention multiplier. The same pass sums the hazards by household
+type for the market's expected demand (demand.py). Two forced reasons come first: displacement
 of precarious renters whose rent burden crossed a threshold, and the failure of a young
 neo-rural project in a small or rural territory (a return move toward an urban pole).
 """
@@ -23,30 +24,44 @@ def decide(seed, month, home, profile, owner, income, since, rent, hier,
            monthly_rate, tenure_factor, burden_ref, burden_slope, shock,
            precarious, displacement_threshold, displacement_rate,
            neo_rural, small_rural_class, failure_rate, project_months,
-           newcomer_hazard):
-    """Reason code per household (STAY, ORDINARY, DISPLACED, RETURN)."""
+           newcomer_hazard, type_id, n_types, telework, chunks):
+    """Reason code per household (STAY, ORDINARY, DISPLACED, RETURN), and, in the same
+    pass, the sums by household type of the ordinary hazard, of hazard / income and of
+    hazard × telework days: the expected demand the market answers (demand.py). Type
+    sums are chunk-local over a fixed split, so they do not depend on the thread count."""
     n = home.shape[0]
     reason = np.zeros(n, dtype=np.int8)
-    for h in nb.prange(n):
-        j = home[h]
-        p = profile[h]
-        burden = rent[j] / income[h] if not owner[h] else 0.0
-        if p == precarious and not owner[h] and burden > displacement_threshold:
-            if uniform(seed, h, month, DISPLACEMENT) < displacement_rate:
-                reason[h] = DISPLACED
-                continue
-        newcomer = since[h] < NEWCOMER_MONTHS
-        retention = newcomer_hazard[j] if newcomer else 1.0
-        if p == neo_rural and since[h] < project_months and hier[j] == small_rural_class:
-            if uniform(seed, h, month, FAILURE) < failure_rate * retention:
-                reason[h] = RETURN
-                continue
-        hz = monthly_rate[p] * tenure_factor[0 if owner[h] else 1] * shock[p, hier[j]]
-        if burden > burden_ref:
-            hz *= 1.0 + burden_slope * (burden - burden_ref)
-        if uniform(seed, h, month, MOVE) < hz * retention:
-            reason[h] = ORDINARY
-    return reason
+    sums = np.zeros((chunks, 3, n_types))
+    size = (n + chunks - 1) // chunks
+    for c in nb.prange(chunks):
+        for h in range(c * size, min(n, (c + 1) * size)):
+            j = home[h]
+            p = profile[h]
+            burden = rent[j] / income[h] if not owner[h] else 0.0
+            newcomer = since[h] < NEWCOMER_MONTHS
+            retention = newcomer_hazard[j] if newcomer else 1.0
+            hz = monthly_rate[p] * tenure_factor[0 if owner[h] else 1] * shock[p, hier[j]]
+            if burden > burden_ref:
+                hz *= 1.0 + burden_slope * (burden - burden_ref)
+            hz *= retention
+            t = type_id[h]
+            sums[c, 0, t] += hz
+            sums[c, 1, t] += hz / income[h]
+            sums[c, 2, t] += hz * telework[h]
+            if p == precarious and not owner[h] and burden > displacement_threshold:
+                if uniform(seed, h, month, DISPLACEMENT) < displacement_rate:
+                    reason[h] = DISPLACED
+                    continue
+            if p == neo_rural and since[h] < project_months and hier[j] == small_rural_class:
+                if uniform(seed, h, month, FAILURE) < failure_rate * retention:
+                    reason[h] = RETURN
+                    continue
+            if uniform(seed, h, month, MOVE) < hz:
+                reason[h] = ORDINARY
+    total = sums[0].copy()
+    for c in range(1, chunks):
+        total += sums[c]
+    return reason, total
 
 
 def monthly(annual: np.ndarray) -> np.ndarray:

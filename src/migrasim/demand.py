@@ -8,18 +8,17 @@ utility; at full scale 31 million households fall into about 12,500 types.
 
 Types change only when a household moves (home, job) or changes profile, so each
 household's type id is kept up to date incrementally (``TypeIndex.update``) instead of
-being recomputed by sorting every month; ids of new combinations are appended.
+being recomputed by sorting every month; ids of new combinations are appended, and
+types left empty are dropped once a year (``TypeIndex.compact``).
 """
 
 from __future__ import annotations
 
-import numba as nb
 import numpy as np
 
-from migrasim import choice, decision
+from migrasim import choice
 
-CHUNKS = 64  # fixed work split, independent of the thread count
-WEIGHT_CHUNKS = 8  # fixed split of the per-household pass (type sums are chunk-local)
+CHUNKS = 64  # fixed work split of the types, independent of the thread count
 
 
 class TypeIndex:
@@ -50,6 +49,16 @@ class TypeIndex:
         self.keys = np.concatenate([self.keys, new])
         self.id[who] = self._lookup[keys]
 
+    def compact(self) -> None:
+        """Forget the types no household belongs to any more (ids are renumbered): moves
+        keep creating new (home, job) combinations, and each type costs a full choice
+        evaluation a month."""
+        live = np.bincount(self.id, minlength=self.keys.size) > 0
+        self._lookup[self.keys[~live]] = -1
+        self.keys = self.keys[live]
+        self._lookup[self.keys] = np.arange(self.keys.size, dtype=np.int32)
+        self.id = (np.cumsum(live, dtype=np.int32) - 1)[self.id]
+
     def __len__(self) -> int:
         return self.keys.size
 
@@ -60,49 +69,13 @@ class TypeIndex:
         return home, profile, job - 1
 
 
-@nb.njit(parallel=True, cache=True)
-def _type_sums(type_id, n_types, home, profile, owner, budget, since, telework, rent, hier,
-               monthly_rate, tenure_factor, burden_ref, burden_slope, shock, newcomer_hazard,
-               chunks):
-    n = type_id.shape[0]
-    sums = np.zeros((chunks, 3, n_types))
-    size = (n + chunks - 1) // chunks
-    for c in nb.prange(chunks):
-        for h in range(c * size, min(n, (c + 1) * size)):
-            j = home[h]
-            p = profile[h]
-            hz = monthly_rate[p] * tenure_factor[0 if owner[h] else 1] * shock[p, hier[j]]
-            if not owner[h]:
-                burden = rent[j] / budget[h]
-                if burden > burden_ref:
-                    hz *= 1.0 + burden_slope * (burden - burden_ref)
-            if since[h] < decision.NEWCOMER_MONTHS:
-                hz *= newcomer_hazard[j]
-            t = type_id[h]
-            sums[c, 0, t] += hz
-            sums[c, 1, t] += hz / budget[h]
-            sums[c, 2, t] += hz * telework[h]
-    total = sums[0].copy()
-    for c in range(1, chunks):
-        total += sums[c]
-    return total
-
-
-def household_types(model, shock: np.ndarray | None = None) -> tuple:
-    """Types weighted by the ordinary monthly move hazard (as decision.decide, in
-    expectation): (weight, home, profile, job, mean 1 / budget, mean telework share)."""
-    hh = model.households
-    mv = model.move_params
-    if shock is None:
-        shock = np.ones((len(model.profiles), model.hier.max() + 1))
-    sums = _type_sums(model.types.id, len(model.types), hh.home, hh.profile, hh.owner,
-                      model.budget(), hh.months_since_arrival, hh.telework_days, model.rent,
-                      model.hier, model.monthly_rate, model.tenure_factor,
-                      float(mv["burden_ref"]), float(mv["burden_slope"]), shock,
-                      model.newcomer_hazard, WEIGHT_CHUNKS)
+def household_types(types: TypeIndex, sums: np.ndarray) -> tuple:
+    """Types weighted by their ordinary monthly move hazard, from the sums by type that
+    decision.decide returns: (weight, home, profile, job, mean 1 / budget, mean telework
+    share of the week)."""
     weight = sums[0]
     safe = np.maximum(weight, 1e-300)
-    home, profile, job = model.types.columns()
+    home, profile, job = (c[:weight.size] for c in types.columns())  # types at the sums
     return weight, home, profile, job, sums[1] / safe, sums[2] / safe / 5.0
 
 

@@ -36,7 +36,7 @@ def targets(model, net_per_year: dict) -> np.ndarray:
 
 def territory_constants(model, params: dict) -> tuple[np.ndarray, dict]:
     """Constants (one per territory) and a convergence report."""
-    types = demand.household_types(model)
+    types = demand.household_types(model.types, model.decide(model.start_month)[1])
     net = targets(model, params.get("net_migration_per_year"))
     base = model.territory_terms()
     asc = np.zeros(len(model.territories))

@@ -27,6 +27,7 @@ from migrasim.records import Records
 from migrasim.scenario import HIERARCHY, Scenario, telework_days
 
 URBAN = ("paris", "metropole", "large_urban", "medium")
+TYPE_CHUNKS = 8  # fixed split of the per-household pass (type sums are chunk-local)
 
 
 class Territory(mesa.Agent):
@@ -195,6 +196,11 @@ class MigrationModel(mesa.Model):
         self._commute = np.ascontiguousarray(self.commute_min.T, dtype=f32)
         self._urban = self.urban.astype(f32)
         self._chunks = 64  # fixed split of the movers (each mover's choice is its own)
+        sampling = self.cfg.model.choice.sampling
+        self.sampled_alternatives = sampling.alternatives
+        if self.sampled_alternatives is not None:
+            self._sampling = choice.sampling_tables(self.log_dist, self.dwellings,
+                                                    float(sampling.distance_exponent))
 
     # --------------------------------------------------------------- the month
     def step(self) -> None:
@@ -212,23 +218,12 @@ class MigrationModel(mesa.Model):
             self._period = period
         shock, preference = self.scenario.shock(t, len(self.profiles))
 
-        mv = self.move_params
-        budget = self._budget
-        reason = decision.decide(
-            self.seed, t, hh.home, hh.profile, hh.owner, budget, hh.months_since_arrival,
-            self.rent, self.hier, self.monthly_rate, self.tenure_factor,
-            mv["burden_ref"], mv["burden_slope"], shock, self.profiles.index("precarious"),
-            mv["displacement_threshold"], mv["displacement_rate"],
-            self.profiles.index("neo_rural"), HIERARCHY.index("small_rural"),
-            decision.monthly(mv["neo_rural_failure_rate"]), mv["neo_rural_project_months"],
-            self.newcomer_hazard)
+        reason, type_sums = self.decide(t, shock)
         movers = np.flatnonzero(reason).astype(np.int64)
         why = reason[movers]
 
         tables = self.tables(self.territory_terms(preference))
-        chosen = choice.choose(
-            self.seed, t, movers, why, hh.home, hh.profile, hh.job, budget, hh.telework_days,
-            tables, float(mv["return_urban_bonus"]), self._chunks)
+        chosen = self.choose(t, movers, why, tables)
 
         origin = hh.home[movers]
         order = np.argsort(crn.uniforms(self.seed, movers, t, crn.LOTTERY), kind="stable")
@@ -239,8 +234,8 @@ class MigrationModel(mesa.Model):
         self._move(movers[moved], origin[moved], chosen[moved], why[moved])
 
         wanted = np.bincount(chosen[chosen != origin], minlength=n)
-        arrivals, departures = demand.expected_flows(demand.household_types(self, shock),
-                                                     tables)
+        arrivals, departures = demand.expected_flows(
+            demand.household_types(self.types, type_sums), tables)
         mk = self.market_params
         market.clear(self.price, self.rent, self.smoothed, self.built, self.vacant,
                      self.dwellings, arrivals, departures,
@@ -252,12 +247,42 @@ class MigrationModel(mesa.Model):
         self.last = {"movers": int(movers.size), "moved": int(moved.sum())}
         hh.months_since_arrival += 1
         self.month += 1
+        if self.month % 12 == 0:
+            self.types.compact()
         if self.datacollector is not None:
             self.datacollector.collect(self)
         if self.month >= self.start_month + self.months:
             self.running = False
             for policy in self.policies:
                 policy.stop(self)
+
+    def choose(self, month: int, movers: np.ndarray, reason: np.ndarray,
+               tables: choice.Tables) -> np.ndarray:
+        """Destination of each mover: over every territory, or over sampled alternatives
+        if ``model.choice.sampling.alternatives`` is set."""
+        hh = self.households
+        args = (self.seed, month, movers, reason, hh.home, hh.profile, hh.job, self._budget,
+                hh.telework_days, tables, float(self.move_params["return_urban_bonus"]),
+                self._chunks)
+        if self.sampled_alternatives is None:
+            return choice.choose(*args)
+        return choice.choose_sampled(*args, *self._sampling, int(self.sampled_alternatives))
+
+    def decide(self, month: int, shock: np.ndarray | None = None) -> tuple:
+        """Reason code per household for ``month`` and the hazard sums by household type
+        (decision.decide); ``shock`` multiplies hazards by (profile, origin class)."""
+        hh, mv = self.households, self.move_params
+        if shock is None:
+            shock = np.ones((len(self.profiles), len(HIERARCHY)))
+        return decision.decide(
+            self.seed, month, hh.home, hh.profile, hh.owner, self._budget,
+            hh.months_since_arrival, self.rent, self.hier, self.monthly_rate,
+            self.tenure_factor, mv["burden_ref"], mv["burden_slope"], shock,
+            self.profiles.index("precarious"), mv["displacement_threshold"],
+            mv["displacement_rate"], self.profiles.index("neo_rural"),
+            HIERARCHY.index("small_rural"), decision.monthly(mv["neo_rural_failure_rate"]),
+            mv["neo_rural_project_months"], self.newcomer_hazard, self.types.id,
+            len(self.types), hh.telework_days, TYPE_CHUNKS)
 
     def budget(self) -> np.ndarray:
         """Income per unit of the territory's typical rent: rent burden = rent / budget."""

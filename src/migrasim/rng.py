@@ -13,6 +13,7 @@ import numpy as np
 
 # Purposes: one stream each, so adding a draw for one sub-model never shifts another.
 MOVE, CHOICE, LOTTERY, FAILURE, DISPLACEMENT = 1, 2, 3, 4, 5
+CHOICE_SAMPLE = 100  # sampled alternatives: the k-th draw of a mover uses CHOICE_SAMPLE + k
 SYNTH_PROFILE, SYNTH_INCOME, SYNTH_TENURE, SYNTH_JOB, SYNTH_TELEWORK, SYNTH_DAYS = range(11, 17)
 SYNTH_TERRITORY, SYNTH_SINCE, SYNTH_INCOME_ANGLE = 17, 18, 19
 
@@ -50,3 +51,23 @@ def uniforms(seed: int, households: np.ndarray, month: int, purpose: int) -> np.
 def draws(seed: int, n: int, purpose: int, month: int = -1) -> np.ndarray:
     """Draws for households 0..n-1 (used when synthesising the population)."""
     return uniforms(seed, np.arange(n, dtype=np.int64), month, purpose)
+
+
+_MASK = (1 << 64) - 1
+_M1_INT, _M2_INT, _GOLDEN_INT = int(_M1), int(_M2), int(_GOLDEN)
+_C_MONTH_INT, _C_PURPOSE_INT = int(_C_MONTH), int(_C_PURPOSE)
+
+
+def _mix_py(z: int) -> int:
+    z = ((z ^ (z >> 30)) * _M1_INT) & _MASK
+    z = ((z ^ (z >> 27)) * _M2_INT) & _MASK
+    return z ^ (z >> 31)
+
+
+def uniform_py(seed: int, household: int, month: int, purpose: int) -> float:
+    """Pure-Python twin of :func:`uniform`, returning the identical float: the same
+    SplitMix64 mixing on Python integers masked to 64 bits. Used by the Mesa reference
+    (reference.py), whose per-household work stays in plain Python."""
+    z = _mix_py((seed + _GOLDEN_INT * (household + 1)) & _MASK)
+    z = _mix_py(z ^ (((month + 1) * _C_MONTH_INT + purpose * _C_PURPOSE_INT) & _MASK))
+    return (z >> 11) * (1.0 / 9007199254740992.0)
