@@ -1,0 +1,89 @@
+"""The choice kernels: float32 lookup tables, the polynomial exp, sampled alternatives."""
+
+import numpy as np
+import pytest
+
+from migrasim import choice
+from migrasim.model import MigrationModel
+
+N_MOVERS = 30_000
+
+
+@pytest.fixture(scope="module")
+def model():
+    return MigrationModel("remote50", scale=0.002, months=1, rng=5, collect=False,
+                          overrides=["model.choice.sampling.alternatives=50"])
+
+
+def _softmax64(m, tables, p, o, w, tw, inv_budget):
+    """The utilities of choice.py's formula in float64, straight from the model's arrays."""
+    c = m.coef
+    v = (m.territory_terms()[p] + c["distance"][p] * m.log_dist[o]
+         + c["cost"][p] * inv_budget * m.rent
+         + tw * (c["broadband"][p] * m.scores["broadband"] + c["coworking"][p]
+                 * m.scores["coworking"] + c["amenities_telework"][p] * m.scores["amenities"]))
+    if w >= 0:
+        v = v + c["commute"][p] * (1 - tw) * m.commute_min[:, w]
+    v[o] += c["same_territory"][p]
+    e = np.exp(v - v.max())
+    return e / e.sum()
+
+
+def test_float32_probabilities_match_float64_logit(model):
+    m = model
+    tables = m.tables(m.territory_terms())
+    hh = m.households
+    for h in np.random.default_rng(0).choice(len(hh), 200, replace=False):
+        p, o, w = int(hh.profile[h]), int(hh.home[h]), int(hh.job[h])
+        tw, inv_budget = hh.telework_days[h] / 5, 1 / m.budget()[h]
+        fast = choice.probabilities(tables, p, o, w, tw, inv_budget)
+        exact = _softmax64(m, tables, p, o, w, tw, inv_budget)
+        assert np.abs(fast - exact).max() < 2e-6
+        assert abs(fast.sum() - 1) < 1e-5
+
+
+def test_alias_tables_draw_the_importance_distribution():
+    rng = np.random.default_rng(1)
+    log_dist = np.log1p(rng.uniform(0, 50, (6, 6)))
+    log_dist = (log_dist + log_dist.T) / 2
+    np.fill_diagonal(log_dist, 0)
+    log_q, threshold, alias = choice.sampling_tables(log_dist, rng.uniform(10, 1000, 6), 1.5)
+    q = np.exp(log_q.astype(float))
+    for o in range(6):
+        # probability of each outcome under "pick a column, keep it or take its alias"
+        implied = np.zeros(6)
+        for i in range(6):
+            implied[i] += threshold[o, i] / 6
+            implied[alias[o, i]] += (1 - threshold[o, i]) / 6
+        assert implied[o] < 1e-6  # never the home territory
+        np.testing.assert_allclose(implied, q[o], atol=1e-6)
+
+
+def test_sampled_alternatives_reproduce_flows_by_hierarchy_class(model):
+    """50 alternatives drawn by distance, with McFadden's correction, give the shares of
+    moves by destination class and by (origin, destination) class of the full choice
+    set within one percentage point."""
+    m = model
+    hh = m.households
+    movers = np.sort(np.random.default_rng(2).choice(len(hh), N_MOVERS, replace=False))
+    reason = np.ones(N_MOVERS, dtype=np.int8)
+    tables = m.tables(m.territory_terms())
+    sampled = m.choose(m.month, movers, reason, tables)
+    m.sampled_alternatives = None
+    try:
+        full = m.choose(m.month, movers, reason, tables)
+    finally:
+        m.sampled_alternatives = 50
+    assert (sampled != full).mean() > 0.2  # genuinely different draws, compared in law
+    origin = m.hier[hh.home[movers]]
+
+    def shares(chosen):
+        return (np.bincount(m.hier[chosen], minlength=5) / N_MOVERS,
+                np.bincount(origin * 5 + m.hier[chosen], minlength=25) / N_MOVERS)
+
+    (dest_s, od_s), (dest_f, od_f) = shares(sampled), shares(full)
+    assert np.abs(dest_s - dest_f).max() < 0.01
+    assert np.abs(od_s - od_f).max() < 0.01
+    same_s = (sampled == hh.home[movers]).mean()
+    same_f = (full == hh.home[movers]).mean()
+    assert abs(same_s - same_f) < 0.02
