@@ -12,7 +12,7 @@ N_MOVERS = 30_000
 @pytest.fixture(scope="module")
 def model():
     return MigrationModel("remote50", scale=0.002, months=1, rng=5, collect=False,
-                          overrides=["model.choice.sampling.alternatives=50"])
+                          overrides=["model.choice.sampling.alternatives=16"])
 
 
 def _softmax64(m, tables, p, o, w, tw, inv_budget):
@@ -42,25 +42,29 @@ def test_float32_probabilities_match_float64_logit(model):
         assert abs(fast.sum() - 1) < 1e-5
 
 
-def test_alias_tables_draw_the_importance_distribution():
+def test_alias_tables_draw_the_importance_distribution_beyond_the_nearest():
     rng = np.random.default_rng(1)
     log_dist = np.log1p(rng.uniform(0, 50, (6, 6)))
     log_dist = (log_dist + log_dist.T) / 2
     np.fill_diagonal(log_dist, 0)
-    log_q, threshold, alias = choice.sampling_tables(log_dist, rng.uniform(10, 1000, 6), 1.5)
+    near, log_q, threshold, alias = choice.sampling_tables(
+        log_dist, rng.uniform(10, 1000, 6), 1.5, nearest=2)
     q = np.exp(log_q.astype(float))
     for o in range(6):
+        others = np.argsort(np.where(np.arange(6) == o, np.inf, log_dist[o]))
+        assert sorted(near[o]) == sorted(others[:2])  # the two nearest, home excluded
         # probability of each outcome under "pick a column, keep it or take its alias"
         implied = np.zeros(6)
         for i in range(6):
             implied[i] += threshold[o, i] / 6
             implied[alias[o, i]] += (1 - threshold[o, i]) / 6
-        assert implied[o] < 1e-6  # never the home territory
+        assert implied[o] < 1e-6 and implied[near[o]].max() < 1e-6  # never drawn
         np.testing.assert_allclose(implied, q[o], atol=1e-6)
 
 
 def test_sampled_alternatives_reproduce_flows_by_hierarchy_class(model):
-    """50 alternatives drawn by distance, with McFadden's correction, give the shares of
+    """The home, its 16 nearest territories and 16 others drawn by distance (McFadden's
+    correction) give the shares of
     moves by destination class and by (origin, destination) class of the full choice
     set within one percentage point."""
     m = model
@@ -73,7 +77,7 @@ def test_sampled_alternatives_reproduce_flows_by_hierarchy_class(model):
     try:
         full = m.choose(m.month, movers, reason, tables)
     finally:
-        m.sampled_alternatives = 50
+        m.sampled_alternatives = 16
     assert (sampled != full).mean() > 0.2  # genuinely different draws, compared in law
     origin = m.hier[hh.home[movers]]
 

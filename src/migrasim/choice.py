@@ -12,12 +12,13 @@ Utility of territory j for household h of profile p living in o:
         · telework days / 5                      (where one teleworks, the place matters)
       + return bonus · urban(j)                  failed neo-rural projects only
 
-Everything that does not depend on the household is folded once per step into lookup
-tables (``Tables``): ``base[p, o, j]`` = A[p, j] + dist[p] · log(1 + km(o, j) / 10) and
-``tele[p, j]`` for the telework terms, so one utility is four multiply-adds on rows read
-contiguously. The kernels work in float32 (utilities span a few tens of units; float32
-keeps choice probabilities to ~1e-6) and evaluate ``exp`` with a polynomial the compiler
-vectorises; no households × territories matrix is ever built (docs/performance.md).
+Everything that does not depend on the household is gathered once per step into lookup
+tables (``Tables``): A[p, j] with the territory constants, the telework terms
+``tele[p, j]``, and float32 copies of distances, commutes and rents, so one utility is
+five multiply-adds on rows read contiguously (the origin's, the job's, the profile's).
+The kernels work in float32 (utilities span a few tens of units; float32 keeps choice
+probabilities to ~1e-6) and evaluate ``exp`` with a polynomial the compiler vectorises;
+no households × territories matrix is ever built (docs/performance.md).
 
 A choice uses one uniform draw per household and the inverse of the cumulative
 probabilities in territory order, so a small change of utilities moves few choices
@@ -51,7 +52,9 @@ _ONE, _HALF, _BIAS = F32(1.0), F32(0.5), np.int32(127)
 class Tables(NamedTuple):
     """Household-independent arrays of one step, in float32 (see module docstring)."""
 
-    base: np.ndarray       # (profiles, territories, territories): A[p, j] + distance term
+    terms: np.ndarray      # (profiles, territories): A[p, j], territory constants included
+    log_dist: np.ndarray   # (territories, territories): log(1 + km / 10), origin row
+    dist_coef: np.ndarray  # (profiles,)
     tele: np.ndarray       # (profiles, territories): telework terms per telework share
     rent: np.ndarray       # (territories,)
     commute: np.ndarray    # (territories, territories): one-way minutes, job row × home
@@ -61,34 +64,15 @@ class Tables(NamedTuple):
     commute_coef: np.ndarray  # (profiles,)
 
 
-@nb.njit(parallel=True, cache=True)
-def _fold(distance, terms, out):
-    P, n, _ = distance.shape
-    for k in nb.prange(P * n):
-        p = k // n
-        o = k % n
-        for j in range(n):
-            out[p, o, j] = distance[p, o, j] + terms[p, j]
-
-
-def fold_terms(distance: np.ndarray, terms: np.ndarray, out: np.ndarray | None = None
-               ) -> np.ndarray:
-    """``base[p, o, j] = distance[p, o, j] + terms[p, j]`` in float32 (``out`` reused)."""
-    if out is None:
-        out = np.empty(distance.shape, dtype=F32)
-    _fold(distance, terms.astype(F32), out)
-    return out
-
-
 @nb.njit(fastmath=True, cache=True)
-def _utilities(v, base_row, cost, rent, tw, tele_row, commuting, commute_row, bonus, urban,
-               o, same):
+def _utilities(v, terms_row, dist, dist_row, cost, rent, tw, tele_row, commuting, commute_row,
+               bonus, urban, o, same):
     """Fill ``v`` with the utility of every territory; return the largest. (Two loops:
     LLVM vectorises each, not a loop that both stores and reduces.)"""
     n = rent.shape[0]
     for j in range(n):
-        v[j] = (base_row[j] + cost * rent[j] + tw * tele_row[j] + commuting * commute_row[j]
-                + bonus * urban[j])
+        v[j] = (terms_row[j] + dist * dist_row[j] + cost * rent[j] + tw * tele_row[j]
+                + commuting * commute_row[j] + bonus * urban[j])
     v[o] += same
     vmax = v[0]
     for j in range(n):
@@ -152,11 +136,12 @@ def _scratch(n):
 
 @nb.njit(inline="always", cache=True)
 def _household_weights(v, bits, scale, blocks, tables, p, o, w, tw, inv_budget, bonus):
-    base, tele, rent, commute, urban, same, cost, commute_coef = tables
+    terms, log_dist, dist_coef, tele, rent, commute, urban, same, cost, commute_coef = tables
     tw32 = F32(tw)
     commuting = commute_coef[p] * (_ONE - tw32) if w >= 0 else F32(0.0)
-    vmax = _utilities(v, base[p, o], cost[p] * F32(inv_budget), rent, tw32, tele[p],
-                      commuting, commute[max(w, 0)], F32(bonus), urban, o, same[p])
+    vmax = _utilities(v, terms[p], dist_coef[p], log_dist[o], cost[p] * F32(inv_budget), rent,
+                      tw32, tele[p], commuting, commute[max(w, 0)], F32(bonus), urban, o,
+                      same[p])
     return _exp_weights(v, bits, scale, vmax, blocks, rent.shape[0])
 
 
@@ -214,21 +199,25 @@ def expected_flows(weight, home, profile, job, inv_budget, telework, tables, chu
     return arrivals.sum(axis=0), departures.sum(axis=0)
 
 
-def sampling_tables(log_dist: np.ndarray, dwellings: np.ndarray, exponent: float
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Walker alias tables of q(j | o) ∝ dwellings_j · (1 + km(o, j) / 10)^−exponent over
-    j ≠ o (the importance distribution of sampled alternatives): (log q, threshold,
-    alias)."""
+def sampling_tables(log_dist: np.ndarray, dwellings: np.ndarray, exponent: float,
+                    nearest: int) -> tuple[np.ndarray, ...]:
+    """Tables of the sampled choice set of each origin o: its ``nearest`` territories
+    (always in the set, exact weights) and the Walker alias tables of the importance
+    distribution q(j | o) ∝ dwellings_j · (1 + km(o, j) / 10)^−exponent over the others:
+    (near, log q, threshold, alias)."""
+    n = log_dist.shape[0]
+    order = np.argsort(log_dist + np.eye(n) * 1e9, axis=1, kind="stable")
+    near = np.ascontiguousarray(order[:, :nearest], dtype=np.int32)
     q = np.maximum(dwellings, 1.0)[None, :] * np.exp(-exponent * log_dist)
     np.fill_diagonal(q, 0.0)
+    np.put_along_axis(q, near.astype(np.int64), 0.0, axis=1)
     q /= q.sum(axis=1, keepdims=True)
-    n = q.shape[0]
     threshold = np.ones((n, n))
     alias = np.tile(np.arange(n, dtype=np.int32), (n, 1))
     for o in range(n):
         _alias(q[o] * n, threshold[o], alias[o])
     with np.errstate(divide="ignore"):
-        return np.log(q).astype(F32), threshold.astype(F32), alias
+        return near, np.log(q).astype(F32), threshold.astype(F32), alias
 
 
 @nb.njit(cache=True)
@@ -262,9 +251,9 @@ def _alias(scaled, threshold, alias):
 
 @nb.njit(fastmath=True, cache=True)
 def _utility(tables, p, o, w, j, tw, inv_budget, bonus):
-    base, tele, rent, commute, urban, same, cost, commute_coef = tables
-    x = (base[p, o, j] + cost[p] * inv_budget * rent[j] + tw * tele[p, j]
-         + bonus * urban[j])
+    terms, log_dist, dist_coef, tele, rent, commute, urban, same, cost, commute_coef = tables
+    x = (terms[p, j] + dist_coef[p] * log_dist[o, j] + cost[p] * inv_budget * rent[j]
+         + tw * tele[p, j] + bonus * urban[j])
     if w >= 0:
         x += commute_coef[p] * (_ONE - tw) * commute[w, j]
     if j == o:
@@ -274,17 +263,19 @@ def _utility(tables, p, o, w, j, tw, inv_budget, bonus):
 
 @nb.njit(parallel=True, cache=True)
 def choose_sampled(seed, month, movers, reason, home, profile, job, budget, telework_days,
-                   tables, return_bonus, chunks, log_q, threshold, alias, size):
-    """Chosen destination of each mover among its home and ``size`` alternatives drawn
-    from q(j | o) (with replacement), each weighted exp(V_j − ln(size · q(j | o))):
-    McFadden's correction, so that the weights estimate the full choice set's."""
+                   tables, return_bonus, chunks, near, log_q, threshold, alias, size):
+    """Chosen destination of each mover among its home, its nearest territories and
+    ``size`` other territories drawn from q(j | o) with replacement, each drawn one
+    weighted exp(V_j − ln(size · q(j | o))): McFadden's correction, so that the sampled
+    weights estimate those of the territories not drawn."""
     m = movers.shape[0]
     n = tables.rent.shape[0]
+    fixed = near.shape[1] + 1
     chosen = np.empty(m, dtype=np.int32)
     per = (m + chunks - 1) // chunks
     for c in nb.prange(chunks):
-        cand = np.empty(size + 1, dtype=np.int64)
-        v = np.empty(size + 1, dtype=F32)
+        cand = np.empty(fixed + size, dtype=np.int64)
+        v, bits, scale, blocks = _scratch(fixed + size)
         log_size = F32(np.log(size))
         for k in range(c * per, min(m, (c + 1) * per)):
             h = movers[k]
@@ -293,29 +284,22 @@ def choose_sampled(seed, month, movers, reason, home, profile, job, budget, tele
             inv_budget = F32(1.0 / budget[h])
             bonus = F32(return_bonus if reason[k] == RETURN else 0.0)
             cand[0] = o
-            v[0] = _utility(tables, p, o, w, o, tw, inv_budget, bonus)
-            vmax = v[0]
+            for s in range(1, fixed):
+                cand[s] = near[o, s - 1]
             for s in range(size):
                 x = uniform(seed, h, month, CHOICE_SAMPLE + s) * n
                 i = min(int(x), n - 1)
-                j = i if x - i < threshold[o, i] else alias[o, i]
-                cand[s + 1] = j
-                v[s + 1] = (_utility(tables, p, o, w, j, tw, inv_budget, bonus)
-                            - log_size - log_q[o, j])
-                vmax = max(vmax, v[s + 1])
-            total = F32(0.0)
-            for s in range(size + 1):
-                v[s] = np.exp(v[s] - vmax)
-                total += v[s]
-            target = F32(uniform(seed, h, month, CHOICE)) * total
-            acc = F32(0.0)
-            pick = cand[size]
-            for s in range(size + 1):
-                acc += v[s]
-                if acc > target:
-                    pick = cand[s]
-                    break
-            chosen[k] = pick
+                cand[fixed + s] = i if x - i < threshold[o, i] else alias[o, i]
+            for s in range(fixed + size):
+                v[s] = _utility(tables, p, o, w, cand[s], tw, inv_budget, bonus)
+            for s in range(fixed, fixed + size):
+                v[s] -= log_size + log_q[o, cand[s]]
+            vmax = v[0]
+            for s in range(1, fixed + size):
+                vmax = max(vmax, v[s])
+            total = _exp_weights(v, bits, scale, vmax, blocks, fixed + size)
+            chosen[k] = cand[_pick(v, blocks, F32(uniform(seed, h, month, CHOICE)) * total,
+                                   fixed + size)]
     return chosen
 
 

@@ -111,6 +111,7 @@ def validate(cfg: DictConfig) -> None:
     if OmegaConf.select(cfg, "model.choice.sampling.alternatives") is not None:
         _number(cfg, "model.choice.sampling.alternatives", 1, 100_000, integer=True)
     _number(cfg, "model.choice.sampling.distance_exponent", 0, 20)
+    _number(cfg, "model.choice.sampling.nearest", 0, 10_000, integer=True)
     for i, per in enumerate(cfg.scenario.telework):
         parse(per["from"], f"scenario.telework[{i}].from")
         _table(cfg, f"scenario.telework[{i}].share", 0.0, 1.0, workers)

@@ -187,8 +187,7 @@ class MigrationModel(mesa.Model):
     def _setup_tables(self) -> None:
         """The float32 lookup tables of the choice kernels that never change (choice.py)."""
         c, f32 = self.coef, choice.F32
-        self._distance = (c["distance"][:, None, None] * self.log_dist[None]).astype(f32)
-        self._base = np.empty_like(self._distance)
+        self._log_dist = self.log_dist.astype(f32)
         s = self.scores
         self._tele = (c["broadband"][:, None] * s["broadband"] + c["coworking"][:, None]
                       * s["coworking"] + c["amenities_telework"][:, None] * s["amenities"]
@@ -199,8 +198,9 @@ class MigrationModel(mesa.Model):
         sampling = self.cfg.model.choice.sampling
         self.sampled_alternatives = sampling.alternatives
         if self.sampled_alternatives is not None:
-            self._sampling = choice.sampling_tables(self.log_dist, self.dwellings,
-                                                    float(sampling.distance_exponent))
+            self._sampling = choice.sampling_tables(
+                self.log_dist, self.dwellings, float(sampling.distance_exponent),
+                min(int(sampling.nearest), len(self.territories) - 1))
 
     # --------------------------------------------------------------- the month
     def step(self) -> None:
@@ -301,7 +301,8 @@ class MigrationModel(mesa.Model):
         """This step's lookup tables for the choice kernels, given the territory terms."""
         c, f32 = self.coef, choice.F32
         return choice.Tables(
-            base=choice.fold_terms(self._distance, terms, self._base), tele=self._tele,
+            terms=terms.astype(f32), log_dist=self._log_dist,
+            dist_coef=c["distance"].astype(f32), tele=self._tele,
             rent=self.rent.astype(f32), commute=self._commute, urban=self._urban,
             same=c["same_territory"].astype(f32), cost=c["cost"].astype(f32),
             commute_coef=c["commute"].astype(f32))

@@ -1,0 +1,266 @@
+"""Benchmarks of the fast path against the plain-Mesa reference, on this machine.
+
+    python benchmarks/run.py            # everything (~15 min on 2 cores)
+    python benchmarks/run.py --quick    # small sizes only (~2 min)
+
+Every measurement runs in a fresh subprocess (so peak memory is its own), on the
+``remote50`` scenario from January 2019 with territory constants fitted as in a real
+run. Step times are medians over repeated months after a warm-up month. The speedup
+against the Mesa reference (one ``mesa.Agent`` per household, reference.py) is measured
+on the same months from the same initial state, and the two are checked to end in the
+same state. Prints a table and writes ``benchmarks/results/latest.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+FULL = "full_scale"
+HOUSEHOLDS_1TO1 = 30_979_562  # households of metropolitan France in the shipped data
+
+
+def _scale(size: str) -> float:
+    return 1.0 if size == FULL else min(1.0, int(size) / HOUSEHOLDS_1TO1)
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _digest(model) -> str:
+    hh = model.households
+    h = hashlib.sha256()
+    for a in (hh.home, hh.job, hh.profile, model.price, model.rent, model.vacant):
+        h.update(a.tobytes())
+    return h.hexdigest()[:16]
+
+
+def _median(xs: list[float]) -> float:
+    s = sorted(xs)
+    k = len(s) // 2
+    return s[k] if len(s) % 2 else (s[k - 1] + s[k]) / 2
+
+
+# ------------------------------------------------------------------------ workers
+def work_fast(size: str, steps: int, sampled: int | None = None) -> dict:
+    """Init time, seconds per month step and per choice, peak memory, final digest."""
+    from migrasim.model import MigrationModel
+
+    overrides = [] if sampled is None else [f"model.choice.sampling.alternatives={sampled}"]
+    t0 = time.perf_counter()
+    m = MigrationModel("remote50", scale=_scale(size), months=steps + 1, collect=False,
+                       overrides=overrides)
+    init = time.perf_counter() - t0
+    choose, choice_s, movers = m.choose, [], []
+
+    def timed_choose(*args):
+        t = time.perf_counter()
+        out = choose(*args)
+        choice_s.append(time.perf_counter() - t)
+        movers.append(len(args[1]))
+        return out
+
+    m.choose = timed_choose
+    m.step()  # warm-up month (compilation if the cache is cold)
+    step_s = []
+    for _ in range(steps):
+        t = time.perf_counter()
+        m.step()
+        step_s.append(time.perf_counter() - t)
+    return {"households": len(m.households), "alternatives": len(m.territories),
+            "init_s": init, "step_s": _median(step_s), "choice_s": _median(choice_s[1:]),
+            "movers": _median(movers[1:]), "types": len(m.types), "rss_mb": _rss_mb(),
+            "digest": _digest(m)}
+
+
+def work_reference(size: str, steps: int) -> dict:
+    """Seconds per month step of the Mesa reference and of the fast path on the same
+    months from the same state, and whether they end in the same state."""
+    import numpy as np
+
+    from migrasim.model import MigrationModel
+    from migrasim.reference import MesaReference
+
+    warm = MigrationModel("remote50", scale=_scale("10000"), months=1, collect=False)
+    warm.step()  # load the cached kernels before timing
+    m = MigrationModel("remote50", scale=_scale(size), months=steps, collect=False)
+    t0 = time.perf_counter()
+    ref = MesaReference(m)
+    build = time.perf_counter() - t0
+    ref_s, fast_s = [], []
+    for _ in range(steps):
+        t = time.perf_counter()
+        ref.step()
+        ref_s.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        m.step()
+        fast_s.append(time.perf_counter() - t)
+    hh = m.households
+    same = (np.array_equal(hh.home, [a.home for a in ref.households])
+            and np.array_equal(hh.job, [a.job for a in ref.households])
+            and np.allclose(m.price, ref.price, rtol=1e-4))
+    return {"households": len(hh), "build_s": build, "reference_step_s": _median(ref_s),
+            "fast_step_s": _median(fast_s), "identical_state": bool(same)}
+
+
+def work_startup() -> dict:
+    """Import, 10^4-household model and its first month, from process start."""
+    t0 = time.perf_counter()
+    from migrasim.model import MigrationModel
+
+    m = MigrationModel("remote50", scale=_scale("10000"), months=2, collect=False)
+    m.step()
+    return {"startup_s": time.perf_counter() - t0}
+
+
+def work_years(years: int) -> dict:
+    """Wall time of ``years`` simulated years at full scale, model construction included."""
+    from migrasim.model import MigrationModel
+
+    t0 = time.perf_counter()
+    m = MigrationModel("remote50", scale=1.0, months=12 * years, collect=False)
+    while m.running:
+        m.step()
+    return {"seconds": time.perf_counter() - t0, "rss_mb": _rss_mb()}
+
+
+WORKERS = {"fast": work_fast, "reference": work_reference, "startup": work_startup,
+           "years": work_years}
+
+
+# ------------------------------------------------------------------ orchestration
+def spawn(kind: str, env: dict | None = None, **kwargs) -> dict:
+    cmd = [sys.executable, __file__, "--worker", json.dumps({"kind": kind, **kwargs})]
+    out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})},
+                         check=False)
+    if out.returncode != 0:
+        sys.exit(f"benchmark worker {kind} {kwargs} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def cli_run() -> float:
+    """The README's main job at 1:100 end to end (warm numba cache)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "migrasim", "scenario=remote50", "progress=false",
+                        f"hydra.run.dir={tmp}/run"], check=True, capture_output=True, cwd=ROOT)
+        return time.perf_counter() - t0
+
+
+def main(quick: bool) -> dict:
+    sizes = ["10000", "100000"] if quick else ["10000", "100000", "1000000", "10000000", FULL]
+    steps = 3 if quick else 5
+    ref_sizes = ["10000"] if quick else ["10000", "50000"]
+    r: dict = {"machine": f"{platform.processor() or platform.machine()}, "
+                          f"{os.cpu_count()} cores, Python {platform.python_version()}",
+               "quick": quick, "date": time.strftime("%Y-%m-%d %H:%M")}
+
+    with tempfile.TemporaryDirectory() as cache:  # compile time: cold, then warm cache
+        env = {"NUMBA_CACHE_DIR": cache}
+        r["startup_seconds_cold_cache"] = spawn("startup", env)["startup_s"]
+        r["startup_seconds_warm_cache"] = _median(
+            [spawn("startup", env)["startup_s"] for _ in range(3)])
+    r["compile_seconds"] = r["startup_seconds_cold_cache"] - r["startup_seconds_warm_cache"]
+
+    for size in sizes:
+        f = spawn("fast", size=size, steps=steps)
+        one = spawn("fast", {"NUMBA_NUM_THREADS": "1"}, size=size, steps=steps)
+        tag = size if size == FULL else str(size)
+        r[f"households_{tag}"] = f["households"]
+        r[f"seconds_per_step_{tag}"] = f["step_s"]
+        r[f"seconds_per_step_one_thread_{tag}"] = one["step_s"]
+        r[f"choice_seconds_per_step_{tag}"] = f["choice_s"]
+        r[f"movers_per_step_{tag}"] = f["movers"]
+        r[f"evaluations_per_second_{tag}"] = f["movers"] * f["alternatives"] / f["choice_s"]
+        r[f"init_seconds_{tag}"] = f["init_s"]
+        r[f"household_types_{tag}"] = f["types"]
+        r[f"peak_rss_mb_{tag}"] = f["rss_mb"]
+        r[f"threads_1_and_2_identical_{tag}"] = f["digest"] == one["digest"]
+    r["alternatives"] = f["alternatives"]
+
+    for size in ref_sizes:
+        ref = spawn("reference", size=size, steps=2)
+        r[f"reference_seconds_per_step_{size}"] = ref["reference_step_s"]
+        r[f"fast_seconds_per_step_same_months_{size}"] = ref["fast_step_s"]
+        r[f"speedup_vs_mesa_{size}"] = ref["reference_step_s"] / ref["fast_step_s"]
+        r[f"reference_identical_state_{size}"] = ref["identical_state"]
+
+    big = sizes[-1]
+    s = spawn("fast", size=big, steps=steps, sampled=16)
+    r[f"choice_seconds_per_step_sampled16_{big}"] = s["choice_s"]
+    r[f"choice_speedup_sampled16_{big}"] = r[f"choice_seconds_per_step_{big}"] / s["choice_s"]
+
+    if not quick:
+        r["seconds_ten_years_full_scale"] = spawn("years", years=10)["seconds"]
+        r["seconds_cli_remote50_1to100"] = _median([cli_run() for _ in range(3)])
+    return r
+
+
+def table(r: dict) -> str:
+    sizes = [k.removeprefix("seconds_per_step_") for k in r
+             if k.startswith("seconds_per_step_") and "one_thread" not in k]
+    lines = [f"migrasim benchmarks — {r['machine']} — {r['date']}", "",
+             "| households | movers/month | s/step | s/step 1 thread | choice s | "
+             "evals/s (M) | ns/eval/core | init s | peak RSS MB | threads 1=2 |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for size in sizes:
+        ev = r[f"evaluations_per_second_{size}"]
+        lines.append(
+            f"| {r[f'households_{size}']:,} | {r[f'movers_per_step_{size}']:,.0f} "
+            f"| {r[f'seconds_per_step_{size}']:.3f} "
+            f"| {r[f'seconds_per_step_one_thread_{size}']:.3f} "
+            f"| {r[f'choice_seconds_per_step_{size}']:.3f} | {ev / 1e6:,.0f} "
+            f"| {2e9 / ev:.2f} | {r[f'init_seconds_{size}']:.1f} "
+            f"| {r[f'peak_rss_mb_{size}']:,.0f} | {r[f'threads_1_and_2_identical_{size}']} |")
+    lines.append("")
+    for k in [k for k in r if k.startswith("speedup_vs_mesa_")]:
+        size = k.removeprefix("speedup_vs_mesa_")
+        lines.append(f"Mesa reference at {size} households: "
+                     f"{r[f'reference_seconds_per_step_{size}']:.2f} s/step vs "
+                     f"{r[f'fast_seconds_per_step_same_months_{size}']:.4f} s/step → "
+                     f"{r[k]:.0f}× faster; same final state: "
+                     f"{r[f'reference_identical_state_{size}']}")
+    for k in [k for k in r if k.startswith("choice_speedup_sampled16_")]:
+        lines.append(f"Sampled alternatives (home + 16 nearest + 16 drawn) at "
+                     f"{k.removeprefix('choice_speedup_sampled16_')}: choice "
+                     f"{r[k]:.2f}× the speed of the full choice set")
+    lines.append(f"Start-up (import + 10^4 model + first month): cold cache "
+                 f"{r['startup_seconds_cold_cache']:.1f} s, warm cache "
+                 f"{r['startup_seconds_warm_cache']:.1f} s")
+    if "seconds_ten_years_full_scale" in r:
+        lines.append(f"Ten simulated years at full scale: {r['seconds_ten_years_full_scale']:.0f} s"
+                     f"; `python -m migrasim scenario=remote50` (1:100, with its baseline): "
+                     f"{r['seconds_cli_remote50_1to100']:.1f} s")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes only")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--out", default=str(RESULTS / "latest.json"))
+    args = parser.parse_args()
+    if args.worker:
+        spec = json.loads(args.worker)
+        print(json.dumps(WORKERS[spec.pop("kind")](**spec)))
+        sys.exit(0)
+    results = main(args.quick)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(results, indent=2) + "\n")
+    shutil.move(tmp, out)
+    print(table(results))
