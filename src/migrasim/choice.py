@@ -72,7 +72,10 @@ def _utilities(v, terms_row, dist, dist_row, cost, rent, tw, tele_row, commuting
     n = rent.shape[0]
     for j in range(n):
         v[j] = (terms_row[j] + dist * dist_row[j] + cost * rent[j] + tw * tele_row[j]
-                + commuting * commute_row[j] + bonus * urban[j])
+                + commuting * commute_row[j])
+    if bonus != 0:  # failed neo-rural projects only: a separate pass spares everyone else
+        for j in range(n):
+            v[j] += bonus * urban[j]
     v[o] += same
     vmax = v[0]
     for j in range(n):
@@ -155,18 +158,20 @@ def choose(seed, month, movers, reason, home, profile, job, budget, telework_day
     m = movers.shape[0]
     n = tables.rent.shape[0]
     chosen = np.empty(m, dtype=np.int32)
-    order = np.argsort(home[movers], kind="mergesort")
+    # gathered in household order (a forward sweep through memory), then visited by home
+    p_, o_, w_, tw_, b_ = (profile[movers], home[movers], job[movers], telework_days[movers],
+                           budget[movers])
+    order = np.argsort(o_, kind="mergesort")
     size = (m + chunks - 1) // chunks
     for c in nb.prange(chunks):
         v, bits, scale, blocks = _scratch(n)
         for i in range(c * size, min(m, (c + 1) * size)):
             k = order[i]
-            h = movers[k]
             total = _household_weights(
-                v, bits, scale, blocks, tables, profile[h], home[h], job[h],
-                telework_days[h] / 5.0, 1.0 / budget[h],
+                v, bits, scale, blocks, tables, p_[k], o_[k], w_[k], tw_[k] / 5.0, 1.0 / b_[k],
                 return_bonus if reason[k] == RETURN else 0.0)
-            chosen[k] = _pick(v, blocks, F32(uniform(seed, h, month, CHOICE)) * total, n)
+            chosen[k] = _pick(v, blocks, F32(uniform(seed, movers[k], month, CHOICE)) * total,
+                              n)
     return chosen
 
 
