@@ -15,7 +15,7 @@ def model():
                           overrides=["model.choice.sampling.alternatives=16"])
 
 
-def _softmax64(m, tables, p, o, w, tw, inv_budget):
+def _softmax64(m, p, o, w, tw, inv_budget):
     """The utilities of choice.py's formula in float64, straight from the model's arrays."""
     c = m.coef
     v = (m.territory_terms()[p] + c["distance"][p] * m.log_dist[o]
@@ -37,7 +37,7 @@ def test_float32_probabilities_match_float64_logit(model):
         p, o, w = int(hh.profile[h]), int(hh.home[h]), int(hh.job[h])
         tw, inv_budget = hh.telework_days[h] / 5, 1 / m.budget()[h]
         fast = choice.probabilities(tables, p, o, w, tw, inv_budget)
-        exact = _softmax64(m, tables, p, o, w, tw, inv_budget)
+        exact = _softmax64(m, p, o, w, tw, inv_budget)
         assert np.abs(fast - exact).max() < 2e-6
         assert abs(fast.sum() - 1) < 1e-5
 
@@ -91,3 +91,17 @@ def test_sampled_alternatives_reproduce_flows_by_hierarchy_class(model):
     same_s = (sampled == hh.home[movers]).mean()
     same_f = (full == hh.home[movers]).mean()
     assert abs(same_s - same_f) < 0.02
+
+
+def test_an_area_too_small_to_sample_uses_every_territory():
+    m = MigrationModel("baseline", scale=0.01, months=1, collect=False, overrides=[
+        'territory.departements=["48"]', "model.choice.sampling.alternatives=16"])
+    assert len(m.territories) <= 17 and m.sampled_alternatives is None
+
+
+def test_a_draw_rounded_up_to_the_total_never_picks_a_territory_without_weight():
+    v = np.zeros(choice.BLOCK * 2, dtype=choice.F32)
+    v[3], v[5] = 1.0, 2.0
+    blocks = v.reshape(2, choice.BLOCK).sum(axis=1)
+    assert choice._pick(v, blocks, blocks.sum(), 20) == 5
+    assert choice._pick(v, blocks, choice.F32(0.5), 20) == 3

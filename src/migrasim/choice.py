@@ -113,8 +113,19 @@ def _exp_weights(v, bits, scale, vmax, blocks, n):
 
 
 @nb.njit(inline="always", cache=True)
+def _last_weighted(v, end):
+    """Last index below ``end`` with a positive weight (rounding fall-back of _pick)."""
+    for j in range(end - 1, -1, -1):
+        if v[j] > 0:
+            return j
+    return 0
+
+
+@nb.njit(inline="always", cache=True)
 def _pick(v, blocks, target, n):
-    """First territory whose cumulative weight exceeds ``target``."""
+    """First territory whose cumulative weight exceeds ``target``. When rounding leaves
+    the target at or past the total (a float32 draw rounded up to 1, or block sums and
+    the element walk differing by an ulp), the last territory with a weight is taken."""
     acc = F32(0.0)
     for b in range(blocks.shape[0]):
         if acc + blocks[b] > target:
@@ -123,9 +134,9 @@ def _pick(v, blocks, target, n):
                 acc += v[j]
                 if acc > target:
                     return j
-            return end - 1
+            return _last_weighted(v, end)
         acc += blocks[b]
-    return n - 1
+    return _last_weighted(v, n)
 
 
 @nb.njit(inline="always", cache=True)
@@ -216,7 +227,10 @@ def sampling_tables(log_dist: np.ndarray, dwellings: np.ndarray, exponent: float
     q = np.maximum(dwellings, 1.0)[None, :] * np.exp(-exponent * log_dist)
     np.fill_diagonal(q, 0.0)
     np.put_along_axis(q, near.astype(np.int64), 0.0, axis=1)
-    q /= q.sum(axis=1, keepdims=True)
+    total = q.sum(axis=1, keepdims=True)
+    if (total <= 0).any():
+        raise ValueError("sampled alternatives need territories beyond the nearest ones")
+    q /= total
     threshold = np.ones((n, n))
     alias = np.tile(np.arange(n, dtype=np.int32), (n, 1))
     for o in range(n):

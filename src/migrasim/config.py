@@ -109,7 +109,7 @@ def validate(cfg: DictConfig) -> None:
                         ("model.choice.size", -10, 10)):
         _number(cfg, key, lo, hi)
     if OmegaConf.select(cfg, "model.choice.sampling.alternatives") is not None:
-        _number(cfg, "model.choice.sampling.alternatives", 1, 100_000, integer=True)
+        _number(cfg, "model.choice.sampling.alternatives", 1, 10_000, integer=True)
     _number(cfg, "model.choice.sampling.distance_exponent", 0, 20)
     _number(cfg, "model.choice.sampling.nearest", 0, 10_000, integer=True)
     for i, per in enumerate(cfg.scenario.telework):

@@ -20,13 +20,13 @@ NEWCOMER_MONTHS = 36  # households that arrived less than three years ago are "n
 
 
 @nb.njit(parallel=True, cache=True)
-def decide(seed, month, home, profile, owner, income, since, rent, hier,
+def decide(seed, month, home, profile, owner, budget, since, rent, hier,
            monthly_rate, tenure_factor, burden_ref, burden_slope, shock,
            precarious, displacement_threshold, displacement_rate,
            neo_rural, small_rural_class, failure_rate, project_months,
            newcomer_hazard, type_id, n_types, telework, chunks):
     """Reason code per household (STAY, ORDINARY, DISPLACED, RETURN), and, in the same
-    pass, the sums by household type of the ordinary hazard, of hazard / income and of
+    pass, the sums by household type of the ordinary hazard, of hazard / budget and of
     hazard × telework days: the expected demand the market answers (demand.py). Type
     sums are chunk-local over a fixed split, so they do not depend on the thread count."""
     n = home.shape[0]
@@ -37,7 +37,7 @@ def decide(seed, month, home, profile, owner, income, since, rent, hier,
         for h in range(c * size, min(n, (c + 1) * size)):
             j = home[h]
             p = profile[h]
-            burden = rent[j] / income[h] if not owner[h] else 0.0
+            burden = rent[j] / budget[h] if not owner[h] else 0.0
             newcomer = since[h] < NEWCOMER_MONTHS
             retention = newcomer_hazard[j] if newcomer else 1.0
             hz = monthly_rate[p] * tenure_factor[0 if owner[h] else 1] * shock[p, hier[j]]
@@ -46,7 +46,7 @@ def decide(seed, month, home, profile, owner, income, since, rent, hier,
             hz *= retention
             t = type_id[h]
             sums[c, 0, t] += hz
-            sums[c, 1, t] += hz / income[h]
+            sums[c, 1, t] += hz / budget[h]
             sums[c, 2, t] += hz * telework[h]
             if p == precarious and not owner[h] and burden > displacement_threshold:
                 if uniform(seed, h, month, DISPLACEMENT) < displacement_rate:

@@ -197,10 +197,14 @@ class MigrationModel(mesa.Model):
         self._chunks = 64  # fixed split of the movers (each mover's choice is its own)
         sampling = self.cfg.model.choice.sampling
         self.sampled_alternatives = sampling.alternatives
+        nearest = int(sampling.nearest)
+        if nearest >= len(self.territories) - 1:  # nothing left to sample: full set
+            self.sampled_alternatives = None
         if self.sampled_alternatives is not None:
+            # importance distribution from the initial stock (any q > 0 keeps the
+            # correction exact in expectation; it need not follow construction)
             self._sampling = choice.sampling_tables(
-                self.log_dist, self.dwellings, float(sampling.distance_exponent),
-                min(int(sampling.nearest), len(self.territories) - 1))
+                self.log_dist, self.dwellings, float(sampling.distance_exponent), nearest)
 
     # --------------------------------------------------------------- the month
     def step(self) -> None:
@@ -285,8 +289,11 @@ class MigrationModel(mesa.Model):
             len(self.types), hh.telework_days, TYPE_CHUNKS)
 
     def budget(self) -> np.ndarray:
-        """Income per unit of the territory's typical rent: rent burden = rent / budget."""
-        return self._budget
+        """Income per unit of the territory's typical rent: rent burden = rent / budget
+        (a read-only view of the model's array)."""
+        view = self._budget.view()
+        view.flags.writeable = False
+        return view
 
     def territory_terms(self, preference: Mapping[str, float] | None = None) -> np.ndarray:
         """Profile × territory part of utility this month (territory constants included)."""

@@ -73,7 +73,7 @@ class HouseholdAgent(mesa.Agent):
         return 0.0 if self.owner else self.model.rent[self.home] / self.budget
 
     def hazard(self) -> float:
-        """Ordinary monthly move hazard (as decision.decide and equilibrium.move_hazard;
+        """Ordinary monthly move hazard (as decision.decide;
         without policies, no newcomer-retention multiplier)."""
         m = self.model
         hz = (m.monthly_rate[self.profile] * m.tenure_factor[0 if self.owner else 1]

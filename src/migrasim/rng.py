@@ -13,7 +13,7 @@ import numpy as np
 
 # Purposes: one stream each, so adding a draw for one sub-model never shifts another.
 MOVE, CHOICE, LOTTERY, FAILURE, DISPLACEMENT = 1, 2, 3, 4, 5
-CHOICE_SAMPLE = 100  # sampled alternatives: the k-th draw of a mover uses CHOICE_SAMPLE + k
+CHOICE_SAMPLE = 1_000_000  # sampled alternatives: the k-th draw uses CHOICE_SAMPLE + k
 SYNTH_PROFILE, SYNTH_INCOME, SYNTH_TENURE, SYNTH_JOB, SYNTH_TELEWORK, SYNTH_DAYS = range(11, 17)
 SYNTH_TERRITORY, SYNTH_SINCE, SYNTH_INCOME_ANGLE = 17, 18, 19
 
