@@ -51,8 +51,8 @@ class TypeIndex:
 
     def compact(self) -> None:
         """Forget the types no household belongs to any more (ids are renumbered): moves
-        keep creating new (home, job) combinations, and each type costs a full choice
-        evaluation a month."""
+        keep creating new (home, job) combinations; empty types weigh nothing in the
+        expected flows but would keep growing the per-chunk sums of every decision pass."""
         live = np.bincount(self.id, minlength=self.keys.size) > 0
         self._lookup[self.keys[~live]] = -1
         self.keys = self.keys[live]
