@@ -199,20 +199,19 @@ def main(quick: bool) -> dict:
     for size in sizes:
         f = spawn("fast", TWO, size=size, steps=steps)
         one = spawn("fast", {"NUMBA_NUM_THREADS": "1"}, size=size, steps=steps)
-        tag = size if size == FULL else str(size)
-        r[f"households_{tag}"] = f["households"]
-        r[f"seconds_per_step_{tag}"] = f["step_s"]
-        r[f"seconds_per_step_one_thread_{tag}"] = one["step_s"]
-        r[f"choice_seconds_per_step_{tag}"] = f["choice_s"]
-        r[f"choice_seconds_per_step_one_thread_{tag}"] = one["choice_s"]
-        r[f"decision_seconds_per_step_{tag}"] = f["decision_s"]
-        r[f"movers_per_step_{tag}"] = f["movers"]
-        r[f"evaluations_per_second_{tag}"] = f["evaluations_per_s"]
-        r[f"evaluations_per_second_one_thread_{tag}"] = one["evaluations_per_s"]
-        r[f"init_seconds_{tag}"] = f["init_s"]
-        r[f"household_types_in_use_{tag}"] = f["types"]
-        r[f"peak_rss_mb_{tag}"] = f["rss_mb"]
-        r[f"threads_1_and_2_identical_{tag}"] = f["digest"] == one["digest"]
+        r[f"households_{size}"] = f["households"]
+        r[f"seconds_per_step_{size}"] = f["step_s"]
+        r[f"seconds_per_step_one_thread_{size}"] = one["step_s"]
+        r[f"choice_seconds_per_step_{size}"] = f["choice_s"]
+        r[f"choice_seconds_per_step_one_thread_{size}"] = one["choice_s"]
+        r[f"decision_seconds_per_step_{size}"] = f["decision_s"]
+        r[f"movers_per_step_{size}"] = f["movers"]
+        r[f"evaluations_per_second_{size}"] = f["evaluations_per_s"]
+        r[f"evaluations_per_second_one_thread_{size}"] = one["evaluations_per_s"]
+        r[f"init_seconds_{size}"] = f["init_s"]
+        r[f"household_types_in_use_{size}"] = f["types"]
+        r[f"peak_rss_mb_{size}"] = f["rss_mb"]
+        r[f"threads_1_and_2_identical_{size}"] = f["digest"] == one["digest"]
     r["alternatives"] = f["alternatives"]
 
     for size in ref_sizes:
