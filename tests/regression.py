@@ -21,8 +21,11 @@ import platform
 import sys
 from pathlib import Path
 
+import llvmlite.binding as llvm
 import numpy as np
 import pandas as pd
+
+from migrasim import Simulation
 
 BASELINE = Path(__file__).parent / "baseline" / "regression.json"
 PETR_POLICIES = (
@@ -40,22 +43,20 @@ RUNS: dict[str, dict] = {
     "aveyron_lozere_1to1_24_months": dict(
         scenario="remote50", scale=1.0, months=24, seed=2, overrides=[
             'territory.departements=["12","48"]', "start=2021-01",
-            "model.market.construction_cost_m2=900", "model.market.construction_rate=0.02",
+            "model.construction.cost_m2=900", "model.construction.rate=0.02",
             "model.market.vacancy_weight=0.5"]),
     "sampled_alternatives_1to500_24_months": dict(
         scenario="remote50", scale=0.002, months=24, seed=3, compare_to=None,
         overrides=["model.choice.sampling.alternatives=16", "start=2021-06"]),
     "policies_1to500_30_months": dict(
         scenario="baseline", scale=0.002, months=30, seed=4,
-        overrides=[PETR_POLICIES, "model.market.construction_cost_m2=1200",
-                   "model.market.construction_rate=0.01"]),
+        overrides=[PETR_POLICIES, "model.construction.cost_m2=1200",
+                   "model.construction.rate=0.01"]),
 }
 
 
 def machine() -> str:
     """The CPU the digests are exact on: LLVM's name for it and numpy's SIMD features."""
-    import llvmlite.binding as llvm
-
     try:
         from numpy._core._multiarray_umath import __cpu_features__ as features
     except ImportError:  # numpy < 2
@@ -105,8 +106,6 @@ def figures(res) -> dict:
 
 def run(name: str) -> dict:
     """Digests and headline figures of one named run."""
-    from migrasim import Simulation
-
     res = Simulation(**RUNS[name]).run(progress=False)
     tables = {"territories": res.territories, "flows": res.flows,
               "destabilisation": res.destabilisation}

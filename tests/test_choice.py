@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from migrasim import choice
+from migrasim.kernels import choice
 from migrasim.model import MigrationModel
 
 N_MOVERS = 30_000
@@ -16,14 +16,15 @@ def model():
 
 
 def _softmax64(m, p, o, w, tw, inv_budget):
-    """The utilities of choice.py's formula in float64, straight from the model's arrays."""
-    c = m.coef
-    v = (m.territory_terms()[p] + c["distance"][p] * m.log_dist[o]
-         + c["cost"][p] * inv_budget * m.rent
-         + tw * (c["broadband"][p] * m.scores["broadband"] + c["coworking"][p]
-                 * m.scores["coworking"] + c["amenities_telework"][p] * m.scores["amenities"]))
+    """The utilities of the choice formula in float64, straight from the model's arrays."""
+    ch = m.submodels.choice
+    c, s = ch.coef, ch.scores
+    v = (ch.territory_terms(m)[p] + c["distance"][p] * ch.log_dist[o]
+         + c["cost"][p] * inv_budget * m.submodels.market.rent
+         + tw * (c["broadband"][p] * s["broadband"] + c["coworking"][p]
+                 * s["coworking"] + c["amenities_telework"][p] * s["amenities"]))
     if w >= 0:
-        v = v + c["commute"][p] * (1 - tw) * m.commute_min[:, w]
+        v = v + c["commute"][p] * (1 - tw) * ch.commute_min[:, w]
     v[o] += c["same_territory"][p]
     e = np.exp(v - v.max())
     return e / e.sum()
@@ -31,11 +32,12 @@ def _softmax64(m, p, o, w, tw, inv_budget):
 
 def test_float32_probabilities_match_float64_logit(model):
     m = model
-    tables = m.tables(m.territory_terms())
+    ch = m.submodels.choice
+    tables = ch.lookup(m, ch.territory_terms(m))
     hh = m.households
     for h in np.random.default_rng(0).choice(len(hh), 200, replace=False):
         p, o, w = int(hh.profile[h]), int(hh.home[h]), int(hh.job[h])
-        tw, inv_budget = hh.telework_days[h] / 5, 1 / m.budget()[h]
+        tw, inv_budget = hh.telework_days[h] / 5, 1 / hh.budget[h]
         fast = choice.probabilities(tables, p, o, w, tw, inv_budget)
         exact = _softmax64(m, p, o, w, tw, inv_budget)
         assert np.abs(fast - exact).max() < 2e-6
@@ -68,22 +70,22 @@ def test_sampled_alternatives_reproduce_flows_by_hierarchy_class(model):
     moves by destination class and by (origin, destination) class of the full choice
     set within one percentage point."""
     m = model
-    hh = m.households
+    ch, hh, hier = m.submodels.choice, m.households, m.territories.hierarchy_index
     movers = np.sort(np.random.default_rng(2).choice(len(hh), N_MOVERS, replace=False))
     reason = np.ones(N_MOVERS, dtype=np.int8)
-    tables = m.tables(m.territory_terms())
-    sampled = m.choose(m.month, movers, reason, tables)
-    m.sampled_alternatives = None
+    tables = ch.lookup(m, ch.territory_terms(m))
+    sampled = ch.choose(m, m.month, movers, reason, tables)
+    sample, ch.sample = ch.sample, None
     try:
-        full = m.choose(m.month, movers, reason, tables)
+        full = ch.choose(m, m.month, movers, reason, tables)
     finally:
-        m.sampled_alternatives = 16
+        ch.sample = sample
     assert (sampled != full).mean() > 0.2  # genuinely different draws, compared in law
-    origin = m.hier[hh.home[movers]]
+    origin = hier[hh.home[movers]]
 
     def shares(chosen):
-        return (np.bincount(m.hier[chosen], minlength=5) / N_MOVERS,
-                np.bincount(origin * 5 + m.hier[chosen], minlength=25) / N_MOVERS)
+        return (np.bincount(hier[chosen], minlength=5) / N_MOVERS,
+                np.bincount(origin * 5 + hier[chosen], minlength=25) / N_MOVERS)
 
     (dest_s, od_s), (dest_f, od_f) = shares(sampled), shares(full)
     assert np.abs(dest_s - dest_f).max() < 0.01
@@ -96,7 +98,7 @@ def test_sampled_alternatives_reproduce_flows_by_hierarchy_class(model):
 def test_an_area_too_small_to_sample_uses_every_territory():
     m = MigrationModel("baseline", scale=0.01, months=1, collect=False, overrides=[
         'territory.departements=["48"]', "model.choice.sampling.alternatives=16"])
-    assert len(m.territories) <= 17 and m.sampled_alternatives is None
+    assert len(m.territories) <= 17 and m.submodels.choice.sample is None
 
 
 def test_a_draw_rounded_up_to_the_total_never_picks_a_territory_without_weight():

@@ -64,11 +64,11 @@ def test_one_and_two_threads_give_identical_outputs(tmp_path):
      "/nonexistent/prices.csv: override file not found"),
     ('territory.departements=["99"]', "territory.departements: ['99'] is not allowed"),
     ("+scenario.policies=[{_target_: migrasim.policies.AccueilMission, group: nowhere}]",
-     "policies.AccueilMission: 'nowhere' is not allowed"),
+     "scenario.policies[0].group: 'nowhere' is not allowed; allowed: one of the groups"),
     ("+scenario.policies=[{_target_: migrasim.policies.AccueilMission, untill: 2022-01}]",
-     "policies.AccueilMission: 'untill' is not allowed"),
+     "scenario.policies[0].untill: unknown key 'untill'; allowed: the keys"),
     ("scenario.shocks=[{from: 2020-03, until: 2020-05, profiles: [astronaut]}]",
-     "scenario.shocks[0].profiles: 'astronaut' is not allowed"),
+     "scenario.shocks[0].profiles[0]: 'astronaut' is not allowed"),
 ])
 def test_bad_input_fails_with_one_clear_line(tmp_path, arg, expected):
     out = _run(["months=1", "scale=0.001", arg], tmp_path)

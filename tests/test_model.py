@@ -4,11 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from migrasim import choice, demand
-from migrasim.config import compose
+from migrasim import calendar
+from migrasim.config import load
+from migrasim.experiments import Simulation
+from migrasim.kernels import choice
+from migrasim.kernels.capacity import allocate
 from migrasim.model import MigrationModel
-from migrasim.scenario import telework_days
-from migrasim.simulation import Simulation
+from migrasim.population import household_types
 
 SMALL = ["scale=0.002", "months=12"]
 AVEYRON_LOZERE = ['territory.departements=["12","48"]']
@@ -16,21 +18,22 @@ AVEYRON_LOZERE = ['territory.departements=["12","48"]']
 
 @pytest.fixture(scope="module")
 def model():
-    return MigrationModel(config=compose(["scenario=baseline", *SMALL]))
+    return MigrationModel(config=load(["scenario=baseline", *SMALL]))
 
 
 def test_a_price_rise_cuts_arrivals(model):
     m = model
-    types = demand.household_types(m.types, m.decide(m.month)[1])
-    terms = m.territory_terms()
-    before, _ = demand.expected_flows(types, m.tables(terms))
+    ch, market = m.submodels.choice, m.submodels.market
+    types = household_types(m.types, m.submodels.decision.decide(m, m.month)[1])
+    terms = ch.territory_terms(m)
+    before, _ = market.expected_flows(types, ch.lookup(m, terms))
     j = int(np.argmax(before))
-    saved = m.rent[j]
-    m.rent[j] = saved * 1.3
+    saved = market.rent[j]
+    market.rent[j] = saved * 1.3
     try:
-        after, _ = demand.expected_flows(types, m.tables(terms))
+        after, _ = market.expected_flows(types, ch.lookup(m, terms))
     finally:
-        m.rent[j] = saved
+        market.rent[j] = saved
     assert after[j] < 0.95 * before[j]
     others = np.arange(len(before)) != j
     assert after[others].sum() > before[others].sum()  # the demand goes elsewhere
@@ -38,33 +41,33 @@ def test_a_price_rise_cuts_arrivals(model):
 
 def test_more_telework_days_lengthen_the_accepted_commute(model):
     m = model
+    ch = m.submodels.choice
     paris = m.territories.select(codes=["200054781"])[0]
-    tables = m.tables(m.territory_terms())
+    tables = ch.lookup(m, ch.territory_terms(m))
     mean_commute = []
     for days in (0, 2, 4):
         prob = choice.probabilities(tables, m.profiles.index("manager"), paris, paris,
                                     days / 5, 1 / 4000.0)
-        mean_commute.append(float(prob @ m.commute_min[:, paris]))
+        mean_commute.append(float(prob @ ch.commute_min[:, paris]))
     assert mean_commute[0] < mean_commute[1] < mean_commute[2]
 
 
 def test_capacity_is_never_exceeded_and_households_are_conserved():
-    m = MigrationModel(config=compose(["scenario=remote50", "scale=0.002", "months=30"]))
+    m = MigrationModel(config=load(["scenario=remote50", "scale=0.002", "months=30"]))
     n_households = len(m.households)
-    secondary = m.dwellings - m.occupied - m.vacant
+    stock = m.stock
+    secondary = stock.dwellings - stock.occupied - stock.vacant
     while m.running:
         m.step()
         assert len(m.households) == n_households
-        assert (m.vacant >= 0).all()
-        assert np.array_equal(m.occupied, np.bincount(m.households.home,
-                                                      minlength=len(m.territories)))
-        assert np.array_equal(m.occupied + m.vacant + secondary, m.dwellings)
-    assert m.occupied.sum() == n_households
+        assert (stock.vacant >= 0).all()
+        assert np.array_equal(stock.occupied, np.bincount(m.households.home,
+                                                          minlength=len(m.territories)))
+        assert np.array_equal(stock.occupied + stock.vacant + secondary, stock.dwellings)
+    assert stock.occupied.sum() == n_households
 
 
 def test_unlucky_movers_stay_and_count_as_unmet_demand():
-    from migrasim.capacity import allocate
-
     vacant = np.array([0, 1, 5])
     unmet = np.zeros(3, dtype=np.int64)
     chosen = np.array([1, 1, 1, 0], dtype=np.int32)
@@ -108,13 +111,12 @@ def test_scenarios_share_draws_until_they_diverge():
 
 
 def test_remote50_means_half_of_working_households_telework_two_days_or_more():
-    m = MigrationModel(config=compose(["scenario=remote50", "scale=0.01", "months=1"]))
-    from migrasim import calendar
-
-    days = telework_days(m.households, m.scenario.period(calendar.parse("2022-01")), m.seed)
+    m = MigrationModel(config=load(["scenario=remote50", "scale=0.01", "months=1"]))
+    telework = m.submodels.telework
+    days = telework.days(m, telework.period_at(calendar.parse("2022-01")))
     working = m.households.job >= 0
     assert np.mean(days[working] >= 2) == pytest.approx(0.50, abs=0.02)
-    before = telework_days(m.households, m.scenario.period(calendar.parse("2019-06")), m.seed)
+    before = telework.days(m, telework.period_at(calendar.parse("2019-06")))
     assert np.mean(before[working] >= 1) == pytest.approx(0.04, abs=0.015)
 
 
@@ -135,10 +137,10 @@ def test_an_accueil_policy_brings_newcomers_to_its_territories():
 
 
 def test_full_scale_runs_on_a_small_area():
-    m = MigrationModel(config=compose(["scenario=remote50", "scale=1.0", "months=3",
-                                       'territory.departements=["48"]']))
+    m = MigrationModel(config=load(["scenario=remote50", "scale=1.0", "months=3",
+                                    'territory.departements=["48"]']))
     expected = m.territories.df["households"].to_numpy()
-    assert np.all(np.abs(m.occupied - expected) < 1.0)  # every real household, once
+    assert np.all(np.abs(m.stock.occupied - expected) < 1.0)  # every real household, once
     while m.running:
         m.step()
     assert m.last["movers"] > 100

@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 
 from migrasim import rng
-from migrasim.decision import DISPLACED, ORDINARY, RETURN
+from migrasim.kernels.decision import DISPLACED, ORDINARY, RETURN
 from migrasim.model import MigrationModel
+from migrasim.population import household_types
 from migrasim.reference import MesaReference
-from migrasim.scenario import HIERARCHY
+from migrasim.territories.classification import HIERARCHY
 
 STATE = ("home", "profile", "job", "months_since_arrival", "origin", "telework_days")
 FLOAT32_BOUNDARY = 1e-4  # relative distance of a draw to a cumulative-probability boundary
@@ -87,7 +88,7 @@ def _assert_same_month(fast: MigrationModel, ref: MesaReference) -> None:
     state = _state(ref)
     diverged = sorted({int(h) for k in STATE
                        for h in np.flatnonzero(state[k] != getattr(fast.households, k))})
-    records = fast.records.rows[-1]
+    records = fast.submodels.records.rows[-1]
     differ = [k for k, counts in _per_territory(ref).items()
               if not np.array_equal(records[k], counts)]
     last = {"movers": len(ref.last_chosen), "moved": sum(ref.last_moved.values())}
@@ -103,9 +104,10 @@ def _assert_same_month(fast: MigrationModel, ref: MesaReference) -> None:
         pytest.fail(f"month {month}: choices near a float32 boundary {near} changed "
                     f"households {diverged}, records {differ}; none expected with this seed")
     for key in ("occupied", "vacant", "dwellings"):
-        np.testing.assert_array_equal(getattr(fast, key), getattr(ref, key), err_msg=key)
-    np.testing.assert_allclose(ref.price, fast.price, rtol=1e-4, err_msg=f"price, {month}")
-    np.testing.assert_allclose(ref.rent, fast.rent, rtol=1e-4, err_msg=f"rent, {month}")
+        np.testing.assert_array_equal(getattr(fast.stock, key), getattr(ref, key), err_msg=key)
+    market = fast.submodels.market
+    np.testing.assert_allclose(ref.price, market.price, rtol=1e-4, err_msg=f"price, {month}")
+    np.testing.assert_allclose(ref.rent, market.rent, rtol=1e-4, err_msg=f"rent, {month}")
 
 
 def test_the_reference_takes_the_same_decisions_and_reaches_the_same_state_every_month():
@@ -119,10 +121,10 @@ def test_the_reference_takes_the_same_decisions_and_reaches_the_same_state_every
     state, movers and displaced per territory)."""
     fast = MigrationModel("remote50", scale=0.002, months=14, rng=1, overrides=[
         'territory.departements=["75","60","12","48"]', "start=2020-01",
-        "model.market.construction_cost_m2=500", "model.market.construction_rate=0.05",
+        "model.construction.cost_m2=500", "model.construction.rate=0.05",
         "model.market.vacancy_weight=0.5"])
     ref = MesaReference(fast)  # before the fast model steps
-    dwellings = fast.dwellings.copy()
+    dwellings = fast.stock.dwellings.copy()
     reasons: Counter = Counter()
     telework, unmet = [], 0
     while fast.running:
@@ -134,7 +136,7 @@ def test_the_reference_takes_the_same_decisions_and_reaches_the_same_state_every
         unmet += sum(ref.last_unmet)
     # the oracle went through every path of the step
     assert reasons[ORDINARY] > 500 and reasons[DISPLACED] > 0 and reasons[RETURN] > 0
-    assert unmet > 0 and (fast.dwellings > dwellings).any()
+    assert unmet > 0 and (fast.stock.dwellings > dwellings).any()
     assert telework[2] > telework[1] == telework[0]  # a new telework period from March
 
 
@@ -160,7 +162,7 @@ def test_moves_by_destination_class_match_on_a_larger_area():
     fast = MigrationModel("remote50", scale=0.01, months=6, rng=2, overrides=[
         'territory.departements=["75","77","60","76","27"]', "start=2021-10"])
     ref = MesaReference(fast)
-    hier = fast.hier
+    hier = fast.territories.hierarchy_index
     fast_moves = np.zeros(len(hier))
     fast_internal = 0
     ref_moves = np.zeros(len(hier))
@@ -168,7 +170,7 @@ def test_moves_by_destination_class_match_on_a_larger_area():
     while fast.running:
         fast.step()
         ref.step()
-        records = fast.records.rows[-1]
+        records = fast.submodels.records.rows[-1]
         fast_moves += records["arrivals"] + records["internal_moves"]
         fast_internal += records["internal_moves"].sum()
         for h, moved in ref.last_moved.items():
@@ -184,13 +186,14 @@ def test_moves_by_destination_class_match_on_a_larger_area():
 def test_the_market_answers_the_same_expected_demand():
     """Expected arrivals and departures (hazards × choice probabilities over household
     types) of the fast path equal the reference's, territory by territory."""
-    from migrasim import demand
-
     fast = MigrationModel("remote50", scale=0.002, months=1, rng=4,
                           overrides=['territory.departements=["75","60","12","48"]'])
     ref = MesaReference(fast)
-    types = demand.household_types(fast.types, fast.decide(fast.month)[1])
-    arrivals, departures = demand.expected_flows(types, fast.tables(fast.territory_terms()))
+    decision, ch = fast.submodels.decision, fast.submodels.choice
+    types = household_types(fast.types, decision.decide(fast, fast.month)[1])
+    arrivals, departures = fast.submodels.market.expected_flows(
+        types, ch.lookup(fast, ch.territory_terms(fast)))
+    ref.decide()  # the reference sums the hazards by type when deciding
     ref_arrivals, ref_departures = ref.expected_flows()
     np.testing.assert_allclose(arrivals, ref_arrivals, rtol=1e-5, atol=1e-9)
     np.testing.assert_allclose(departures, ref_departures, rtol=1e-5, atol=1e-9)

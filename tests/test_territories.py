@@ -4,8 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from migrasim import plot_map
 from migrasim import territories as T
-from migrasim.geo import haversine_km
+from migrasim.territories.geo import haversine_km
 
 PARIS, LYON = (48.8566, 2.3522), (45.7640, 4.8357)
 GRAND_PARIS, METROPOLE_DE_LYON = "200054781", "200046977"
@@ -163,10 +164,5 @@ def test_unknown_area_is_refused():
 
 
 def test_map_helper_draws_every_epci(metro):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from migrasim.maps import plot_map
-
     ax = plot_map(metro, "price_m2", title="prices")
     assert len(ax.collections[0].get_offsets()) == len(metro)

@@ -5,11 +5,12 @@ move local housing prices, and prices move them back.
 """
 
 from migrasim import territories
-from migrasim.config import ConfigError, scenarios
-from migrasim.maps import plot_map
+from migrasim.config import scenarios
+from migrasim.errors import ConfigError, TerritoryDataError
+from migrasim.experiments import Results, Simulation
 from migrasim.model import MigrationModel
-from migrasim.simulation import Results, Simulation
-from migrasim.territories import Territories, TerritoryDataError
+from migrasim.observation.maps import plot_map
+from migrasim.territories import Territories
 
 __all__ = ["ConfigError", "MigrationModel", "Results", "Simulation", "Territories",
            "TerritoryDataError", "plot_map", "scenarios", "territories"]

@@ -1,18 +1,18 @@
-"""Months as integers from the start of a run, and back to 'YYYY-MM' labels."""
+"""Months as integers (year × 12 + month − 1), and back to 'YYYY-MM' labels."""
 
 from __future__ import annotations
 
 import re
 
+from migrasim.errors import ConfigError
+
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 def parse(label: str, key: str = "month") -> int:
-    """Absolute month number (year × 12 + month − 1) of a 'YYYY-MM' label."""
+    """Absolute month number of a 'YYYY-MM' label."""
     m = _MONTH.match(str(label))
     if not m or not 1 <= int(m.group(2)) <= 12:
-        from migrasim.config import ConfigError
-
         raise ConfigError(key, label, "a month written 'YYYY-MM'")
     return int(m.group(1)) * 12 + int(m.group(2)) - 1
 

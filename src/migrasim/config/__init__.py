@@ -1,0 +1,171 @@
+"""The config tree (``configs/``): composing it, checking it, and the jobs of a sweep.
+
+``load(["scenario=covid", "scale=0.001"])`` gives the checked config of the command line
+with those overrides; ``validate`` checks a composed tree against the schema
+(config/schema.py) and fails on the first bad value with a one-line
+:class:`~migrasim.ConfigError` naming the key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from hydra import compose as hydra_compose
+from hydra import initialize_config_dir
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
+from omegaconf import DictConfig, OmegaConf
+from pydantic import ValidationError
+
+from migrasim.config.schema import Config, Roles
+from migrasim.errors import ConfigError
+from migrasim.params import config_error, keys_at, suggest
+from migrasim.policies import policy_class
+
+CONFIG_DIR = Path(__file__).parents[1] / "configs"
+_OVERRIDE = re.compile(r"Could not override '([^']+)'")
+_GROUP = re.compile(r"Could not find '([^'/]+)/([^']+)'")
+
+__all__ = ["CONFIG_DIR", "Config", "comparison", "compose", "configure", "jobs", "load",
+           "scenarios", "validate"]
+
+
+def scenarios() -> list[str]:
+    """Names of the shipped scenarios."""
+    return sorted(p.stem for p in (CONFIG_DIR / "scenario").glob("*.yaml"))
+
+
+def compose(overrides: Iterable[str] = ()) -> DictConfig:
+    """The main config with hydra-style overrides, without running hydra's app (not yet
+    checked: see :func:`load`)."""
+    overrides = list(overrides)
+    for a in overrides:
+        if a.startswith("scenario=") and a.split("=", 1)[1] not in scenarios():
+            raise ConfigError("scenario", a.split("=", 1)[1], f"one of {scenarios()}")
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+            cfg = hydra_compose(config_name="config", overrides=overrides)
+    except HydraException as err:
+        raise _hydra_error(err, overrides) from None
+    finally:
+        GlobalHydra.instance().clear()
+    OmegaConf.set_struct(cfg, False)
+    cfg.pop("hydra", None)
+    return cfg
+
+
+def _hydra_error(err: HydraException, overrides: list[str]) -> ConfigError:
+    """Hydra's composition errors as one line, with the closest valid key."""
+    text = str(err)
+    m = _OVERRIDE.search(text)
+    if m:
+        key = m.group(1)
+        parts = key.split(".")
+        keys = keys_at(Config, parts[:-1])
+        value = next((a.split("=", 1)[1] for a in overrides if a.split("=", 1)[0] == key), None)
+        return ConfigError(key, value, f"the keys {keys}{suggest(parts[-1], keys)} (add a "
+                           f"new key with +{key}=...)", problem=f"unknown key {parts[-1]!r}")
+    m = _GROUP.search(text)
+    if m:
+        options = sorted(p.stem for p in (CONFIG_DIR / m.group(1)).glob("*.yaml"))
+        return ConfigError(m.group(1), m.group(2), f"one of {options}")
+    first = text.strip().splitlines()[0] if text.strip() else type(err).__name__
+    return ConfigError("overrides", " ".join(overrides), f"hydra overrides key=value ({first})")
+
+
+def validate(cfg: Config | DictConfig | Mapping) -> Config:
+    """The checked config: the schema, then what needs several sections (policies)."""
+    if isinstance(cfg, Config):
+        return cfg
+    data = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) \
+        else dict(cfg)
+    data.pop("hydra", None)
+    model = data.get("model")
+    try:
+        roles = Roles.model_validate(model if isinstance(model, Mapping) else {})
+    except ValidationError as err:
+        raise config_error(err, Roles, "model") from None
+    context = {**roles.context(), "scenarios": scenarios()}
+    try:
+        config = Config.model_validate(data, context=context)
+    except ValidationError as err:
+        raise config_error(err, Config) from None
+    _check_policies(config, context)
+    return config
+
+
+def _check_policies(config: Config, context: dict) -> None:
+    groups = config.territory.groups
+    for i, spec in enumerate(config.scenario.policies):
+        key = f"scenario.policies[{i}]"
+        try:
+            cls = policy_class(spec.get("_target_"))
+        except ConfigError as err:
+            raise ConfigError(f"{key}._target_", err.value, err.allowed) from None
+        options = {k: v for k, v in spec.items() if k != "_target_"}
+        try:
+            checked = cls.Options.model_validate(options, context=context)
+        except ValidationError as err:
+            raise config_error(err, cls.Options, key) from None
+        if checked.group is not None and checked.group not in groups:
+            raise ConfigError(f"{key}.group", checked.group,
+                              f"one of the groups of territory.groups {sorted(groups)}"
+                              f"{suggest(checked.group, groups)}")
+
+
+def comparison(config: Config, scenario: str) -> Config:
+    """The config of the run ``config`` is compared with: the same settings under the
+    shipped ``scenario`` (``compare_to``), with no comparison of its own."""
+    data = config.model_dump(by_alias=True)
+    data["scenario"] = OmegaConf.to_container(compose([f"scenario={scenario}"]).scenario,
+                                              resolve=True)
+    data["compare_to"] = None
+    return validate(data)
+
+
+def load(overrides: Iterable[str] = ()) -> Config:
+    """The checked config of the command line with these overrides."""
+    return validate(compose(overrides))
+
+
+def configure(config: Config | DictConfig | Mapping | None = None, *,
+              scenario: str | None = None, seed: int | None = None, rng: int | None = None,
+              scale: float | None = None, months: int | None = None,
+              compare_to: str | None | bool = False, overrides: Iterable[str] = ()) -> Config:
+    """The checked config from keyword arguments (those given override the defaults) or
+    from a config already made; ``rng`` is Mesa's name for ``seed``."""
+    if rng is not None:
+        if seed is not None and int(seed) != int(rng):
+            raise ConfigError("rng", rng, f"the same value as seed ({seed}), or only one")
+        seed = rng
+    if config is not None:
+        return validate(config)
+    args = list(overrides)
+    for key, value in (("scenario", scenario), ("seed", seed), ("scale", scale),
+                       ("months", months)):
+        if value is not None:
+            args.append(f"{key}={value}")
+    if compare_to is not False:
+        args.append(f"compare_to={'null' if compare_to is None else compare_to}")
+    return load(args)
+
+
+def jobs(arguments: Iterable[str]) -> list[list[str]]:
+    """The overrides of every job a command line runs: one job, or each job of a
+    ``--multirun`` sweep (hydra's own expansion); hydra's settings are left out."""
+    arguments = list(arguments)
+    multirun = any(a in ("-m", "--multirun") for a in arguments)
+    overrides = [a for a in arguments if not a.startswith("-")
+                 and not a.lstrip("+~").startswith(("hydra.", "hydra/"))]
+    if not multirun:
+        return [overrides]
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except HydraException as err:
+        raise _hydra_error(err, overrides) from None
+    return [job for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]

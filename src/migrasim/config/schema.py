@@ -1,0 +1,260 @@
+"""The schema of the config tree (``configs/``): every key, its type, range and relations.
+
+Why pydantic rather than hydra structured configs: hydra checks types only, and its
+errors span several lines; the schema also needs ranges, relations between keys (shares
+summing to at most one, ordered dates, profiles named consistently across tables,
+policy options), unknown keys refused with the closest valid key suggested, and one-line
+messages. Hydra still composes the tree and reads overrides; the schema then checks
+the composed tree once, before any work. Submodels declare their own parameters
+(``Params`` classes in ``migrasim.submodels``); this module assembles them with the
+run settings, the territory priors and the scenario.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, ValidationInfo, field_validator, model_validator
+
+from migrasim import calendar
+from migrasim.params import (
+    Allowed,
+    Flag,
+    Month,
+    NonNegative,
+    Params,
+    Positive,
+    Probability,
+    Profile,
+    Real,
+    Text,
+    fail,
+    number,
+    one_of,
+    per_kind,
+)
+from migrasim.population.households import HouseholdParams
+from migrasim.submodels.choice import ChoiceParams
+from migrasim.submodels.constants import EquilibriumParams
+from migrasim.submodels.construction import ConstructionParams
+from migrasim.submodels.decision import MoveParams
+from migrasim.submodels.market import MarketParams
+from migrasim.submodels.relocation import RelocationParams
+from migrasim.submodels.shocks import Shock
+from migrasim.submodels.telework import TeleworkPeriod
+from migrasim.territories.classification import AREAS
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+# ------------------------------------------------------------------------ profiles
+def _profile_list(value):
+    ok = (isinstance(value, list) and value
+          and all(isinstance(v, str) and _NAME.match(v) for v in value)
+          and len(set(value)) == len(value))
+    if not ok:
+        raise fail("a non-empty list of distinct profile names (letters, digits, _)")
+    return value
+
+
+ProfileList = Annotated[Any, BeforeValidator(_profile_list),
+                        Allowed("a non-empty list of distinct profile names")]
+
+
+class Roles(Params):
+    """Who the profiles are, read first: every profile table is checked against them."""
+
+    model_config = Params.model_config | {"extra": "ignore"}
+    profiles: ProfileList
+    workers: list[str]
+
+    @model_validator(mode="after")
+    def _workers(self) -> Roles:
+        for i, name in enumerate(self.workers):
+            if name not in self.profiles:
+                raise fail(f"one of the profiles {self.profiles}", key=f"workers[{i}]",
+                           value=name)
+        return self
+
+    def context(self) -> dict:
+        return {"profiles": list(self.profiles), "workers": list(self.workers)}
+
+
+# --------------------------------------------------------------- territory priors
+class PriceCurve(Params):
+    base: per_kind(Positive)
+    size_elasticity: Real
+    metro_premium: NonNegative
+    metro_decay_km: Positive
+    paris_premium: NonNegative
+    paris_decay_km: Positive
+    min: Positive
+    max: Positive
+
+    @model_validator(mode="after")
+    def _bounds(self) -> PriceCurve:
+        if self.max < self.min:
+            raise fail(f"a price at least min ({self.min})", key="max", value=self.max)
+        return self
+
+
+class RentCurve(Params):
+    scale: Positive
+    exponent: Real
+
+
+class Income(Params):
+    base: Positive
+    kind_factor: per_kind(Positive)
+    paris_premium: NonNegative
+    paris_decay_km: Positive
+
+
+class ServicesScore(Params):
+    log10_pop_min: Real
+    log10_pop_max: Real
+
+    @model_validator(mode="after")
+    def _bounds(self) -> ServicesScore:
+        if self.log10_pop_max <= self.log10_pop_min:
+            raise fail(f"more than log10_pop_min ({self.log10_pop_min})",
+                       key="log10_pop_max", value=self.log10_pop_max)
+        return self
+
+
+class AmenitiesScore(Params):
+    lat_north: number(-90.0, 90.0)
+    lat_south: number(-90.0, 90.0)
+    climate_weight: Probability
+
+    @model_validator(mode="after")
+    def _bounds(self) -> AmenitiesScore:
+        if self.lat_north <= self.lat_south:
+            raise fail(f"a latitude north of lat_south ({self.lat_south})", key="lat_north",
+                       value=self.lat_north)
+        return self
+
+
+class BroadbandScore(Params):
+    kind_base: per_kind(Probability)
+    loss_per_100km: NonNegative
+    min: Probability
+
+
+class CoworkingScore(Params):
+    population_per_site: Positive
+
+
+class JobAccess(Params):
+    pole_min_population: NonNegative
+    road_factor: number(1.0, 5.0)
+    speed_kmh: Positive
+    decay_min: Positive
+
+
+class Priors(Params):
+    """``territory.priors`` (configs/territory/default.yaml)."""
+
+    household_size: per_kind(number(1.0, 6.0))
+    share_main: per_kind(Probability)
+    share_vacant: per_kind(Probability)
+    price: PriceCurve
+    rent: RentCurve
+    dwelling_m2: per_kind(number(5.0, 1000.0))
+    income: Income
+    services: ServicesScore
+    amenities: AmenitiesScore
+    broadband: BroadbandScore
+    coworking: CoworkingScore
+    job_access: JobAccess
+
+    @model_validator(mode="after")
+    def _shares(self) -> Priors:
+        for kind, main in self.share_main.items():
+            if main + self.share_vacant[kind] > 1.0 + 1e-9:
+                raise fail(f"at most 1 − share_main.{kind} ({1 - main:.3g}): main "
+                           "residences, vacant and secondary homes share the stock",
+                           key=f"share_vacant.{kind}", value=self.share_vacant[kind])
+        return self
+
+
+def _codes(value):
+    """Département codes: a non-empty list (numbers read by hydra become strings)."""
+    if value is None:
+        return None
+    if (not isinstance(value, list) or not value
+            or not all(isinstance(v, str | int) and not isinstance(v, bool) for v in value)):
+        raise fail("null or a non-empty list of département codes, e.g. ['12', '48']")
+    return [str(v) for v in value]
+
+
+class TerritoryConfig(Params):
+    """``territory`` (configs/territory/default.yaml)."""
+
+    area: one_of(AREAS, "one of the study areas")
+    departements: Annotated[Any, BeforeValidator(_codes),
+                            Allowed("null or a non-empty list of département codes")] = None
+    overrides: str | None = None
+    priors: Priors
+    groups: dict[str, list[str]] = {}
+
+
+# ------------------------------------------------------------------------ the model
+class ModelConfig(Params):
+    """``model``: the profiles and every submodel's parameters (configs/model/)."""
+
+    profiles: ProfileList
+    workers: list[Profile]
+    households: HouseholdParams
+    move: MoveParams
+    choice: ChoiceParams
+    relocation: RelocationParams
+    market: MarketParams
+    construction: ConstructionParams
+    equilibrium: EquilibriumParams
+
+
+class ScenarioConfig(Params):
+    """``scenario`` (configs/scenario/NAME.yaml): telework path, shocks, policies."""
+
+    name: Text
+    description: str = ""
+    telework: list[TeleworkPeriod]
+    shocks: list[Shock] = []
+    policies: list[dict[str, Any]] = []  # each checked against its class's options
+
+    @model_validator(mode="after")
+    def _periods(self) -> ScenarioConfig:
+        if not self.telework:
+            raise fail("a non-empty list of telework periods", key="telework", value=[])
+        for i in range(1, len(self.telework)):
+            if calendar.parse(self.telework[i].from_) <= calendar.parse(
+                    self.telework[i - 1].from_):
+                raise fail(f"a month after the previous period's ({self.telework[i - 1].from_})"
+                           ": periods in order", key=f"telework[{i}].from",
+                           value=self.telework[i].from_)
+        return self
+
+
+class Config(Params):
+    """The whole config tree (configs/config.yaml)."""
+
+    seed: number(0, 2**63 - 1, integer=True)
+    scale: number(0.0, 1.0, lo_open=True)
+    start: Month
+    months: number(1, 1200, integer=True)
+    compare_to: str | None = None
+    progress: Flag = True
+    figures: Flag = True
+    territory: TerritoryConfig
+    model: ModelConfig
+    scenario: ScenarioConfig
+
+    @field_validator("compare_to")
+    @classmethod
+    def _known(cls, value, info: ValidationInfo):
+        known = (info.context or {}).get("scenarios")
+        if value is not None and known is not None and value not in known:
+            raise fail(f"null or one of {known}")
+        return value

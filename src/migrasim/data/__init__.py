@@ -1,1 +1,0 @@
-"""Shipped territory tables and the script that builds them (``migrasim.data.build``)."""

@@ -1,0 +1,131 @@
+"""Results of a run: tidy tables, the destabilisation measures and the summary.
+
+    res = migrasim.Simulation(scenario="remote50", scale=0.01).run()
+    res.territories, res.flows, res.destabilisation, res.summary
+    res.save("outputs/mine")            # Parquet + JSON + YAML + figures, atomically
+    res = migrasim.Results.load("outputs/mine")
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import yaml
+
+from migrasim.config import Config, comparison, validate
+from migrasim.experiments.files import atomic_write
+from migrasim.observation import indicators
+from migrasim.territories import Territories, study_area
+
+if TYPE_CHECKING:
+    from migrasim.model import MigrationModel
+
+TABLES = ("territories", "flows")
+
+
+class Results:
+    """Tidy tables of one run, and the run it is compared with (``baseline``), if any."""
+
+    def __init__(self, config: Config, territories: pd.DataFrame, flows: pd.DataFrame,
+                 area: Territories | None = None, baseline: Results | None = None):
+        self.config, self.territories, self.flows = config, territories, flows
+        self.baseline = baseline
+        self._area = area
+
+    @classmethod
+    def from_model(cls, model: MigrationModel, baseline: Results | None = None) -> Results:
+        """The results of a model that has run."""
+        records = model.submodels.records
+        return cls(model.config, records.territories_table(model), records.flows_table(model),
+                   model.territories, baseline)
+
+    @property
+    def area(self) -> Territories:
+        """The study area (reloaded from the config for results read from disk)."""
+        if self._area is None:
+            self._area = study_area(self.config.territory.model_dump(by_alias=True))
+        return self._area
+
+    @cached_property
+    def destabilisation(self) -> pd.DataFrame:
+        base = self.baseline.territories if self.baseline is not None else None
+        destab = indicators.destabilisation(self.territories, base, self.area)
+        destab["newcomers_share"] = indicators.newcomers_share(self.flows, self.area)
+        return destab
+
+    @cached_property
+    def summary(self) -> dict:
+        summary = {"scenario": self.config.scenario.name, "seed": self.config.seed,
+                   "scale": self.config.scale,
+                   **indicators.summary(self.territories, self.flows, self.area,
+                                        self.destabilisation)}
+        if self.baseline is not None:
+            summary["compared_to"] = self.baseline.config.scenario.name
+        return summary
+
+    def __repr__(self) -> str:
+        months = self.territories["month"]
+        versus = f" vs {self.baseline.config.scenario.name!r}" if self.baseline else ""
+        return (f"Results({self.config.scenario.name!r}{versus}, seed {self.config.seed}, "
+                f"scale {self.config.scale:g}, {months.min()}..{months.max()}, "
+                f"{self.territories['epci'].nunique():,} EPCI, {len(self.flows):,} flows)")
+
+    def save(self, directory: str | Path, figures: bool = True) -> Path:
+        """Write the tables, summary, config and figures into ``directory``.
+
+        Every file is written to a temporary name and renamed into place; ``summary.json``
+        is removed first and comes last, so a directory with it is complete.
+        """
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "summary.json").unlink(missing_ok=True)  # incomplete until rewritten last
+        atomic_write(out / "config.yaml", lambda p: Path(p).write_text(_yaml(self.config)))
+        atomic_write(out / "territories.parquet",
+                     lambda p: self.territories.to_parquet(p, index=False))
+        atomic_write(out / "flows.parquet", lambda p: self.flows.to_parquet(p, index=False))
+        atomic_write(out / "destabilisation.parquet",
+                     lambda p: self.destabilisation.reset_index().to_parquet(p, index=False))
+        for table in TABLES:
+            path = out / f"baseline_{table}.parquet"
+            if self.baseline is None:
+                path.unlink(missing_ok=True)
+            else:
+                frame = getattr(self.baseline, table)
+                atomic_write(path, lambda p, f=frame: f.to_parquet(p, index=False))
+        if figures:
+            from migrasim.observation import plots  # matplotlib only when drawing
+
+            for name, fig in plots.all_figures(self).items():
+                atomic_write(out / f"{name}.png",
+                             lambda p, f=fig: f.savefig(p, dpi=110, format="png"))
+                plots.close(fig)
+        atomic_write(out / "summary.json", lambda p: Path(p).write_text(
+            json.dumps(self.summary, indent=2, ensure_ascii=False)))
+        return out
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Results:
+        """Reopen a run saved by :meth:`save` (refused if ``summary.json``, written last,
+        is missing: the run did not finish)."""
+        d = Path(directory)
+        if not (d / "summary.json").exists():
+            raise FileNotFoundError(f"{d}: no summary.json; not a complete migrasim run")
+        config = validate(yaml.safe_load((d / "config.yaml").read_text()))
+        res = cls(config, *(pd.read_parquet(d / f"{t}.parquet") for t in TABLES))
+        res.summary = json.loads((d / "summary.json").read_text())
+        destab = pd.read_parquet(d / "destabilisation.parquet")
+        res.destabilisation = destab.set_index(destab.columns[0])
+        other = res.summary.get("compared_to")
+        if other is not None:
+            res.baseline = cls(comparison(config, other),
+                               *(pd.read_parquet(d / f"baseline_{t}.parquet") for t in TABLES))
+        return res
+
+
+def _yaml(config: Config) -> str:
+    return yaml.safe_dump(config.model_dump(by_alias=True), sort_keys=False,
+                          allow_unicode=True)

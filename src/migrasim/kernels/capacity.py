@@ -1,0 +1,24 @@
+"""Capacity kernel: movers served one at a time into vacant dwellings."""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+
+@nb.njit(cache=True)
+def allocate(order, chosen, origin, vacant, unmet):
+    """Serve movers in ``order``; updates ``vacant`` and ``unmet`` in place."""
+    moved = np.zeros(chosen.shape[0], dtype=np.bool_)
+    for k in order:
+        d = chosen[k]
+        o = origin[k]
+        if d == o:
+            moved[k] = True
+        elif vacant[d] > 0:
+            vacant[d] -= 1
+            vacant[o] += 1
+            moved[k] = True
+        else:
+            unmet[d] += 1
+    return moved

@@ -1,0 +1,104 @@
+"""Move decision kernel: each household's reason to move this month, and the hazard sums
+by household type that the market's expected demand is made of."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numba as nb
+import numpy as np
+
+from migrasim.rng import DISPLACEMENT, FAILURE, MOVE, uniform
+
+STAY, ORDINARY, DISPLACED, RETURN = 0, 1, 2, 3
+NEWCOMER_MONTHS = 36  # households that arrived less than three years ago are "newcomers"
+
+
+class Params(NamedTuple):
+    monthly_rate: np.ndarray            # (profiles,): ordinary monthly move probability
+    tenure_factor: np.ndarray           # (owner, renter)
+    burden_ref: float                   # rent burden above which the hazard rises
+    burden_slope: float
+    displaceable: np.ndarray            # (profiles,) bool: renters who can be priced out
+    displacement_threshold: float       # rent burden
+    displacement_rate: float            # monthly
+    fragile: np.ndarray                 # (profiles,) bool: projects that can fail
+    failure_classes: np.ndarray         # (hierarchy classes,) bool: where they can fail
+    failure_rate: float                 # monthly
+    project_months: int                 # a project can fail while this young
+
+
+class Conditions(NamedTuple):
+    """This month's territory-side inputs."""
+
+    rent: np.ndarray             # (territories,) €/month
+    hier: np.ndarray             # (territories,) urban-hierarchy class
+    shock: np.ndarray            # (profiles, classes): hazard multipliers by origin class
+    newcomer_hazard: np.ndarray  # (territories,): policy lever on newcomers' hazards
+
+
+@nb.njit(parallel=True, cache=True)
+def decide(seed, month, hh, where, params, type_id, n_types, chunks):
+    """Reason code per household (STAY, ORDINARY, DISPLACED, RETURN), and, in the same
+    pass, the sums by household type of the ordinary hazard, of hazard / budget and of
+    hazard × telework days: the expected demand the market answers. Type sums are
+    chunk-local over a fixed split, so they do not depend on the thread count."""
+    home = hh.home  # one statement per array (see kernels/synthesis.py)
+    profile = hh.profile
+    owner = hh.owner
+    budget = hh.budget
+    since = hh.months_since_arrival
+    telework = hh.telework_days
+    rent = where.rent
+    hier = where.hier
+    shock = where.shock
+    newcomer_hazard = where.newcomer_hazard
+    monthly_rate = params.monthly_rate
+    tenure_factor = params.tenure_factor
+    burden_ref = params.burden_ref
+    burden_slope = params.burden_slope
+    displaceable = params.displaceable
+    displacement_threshold = params.displacement_threshold
+    displacement_rate = params.displacement_rate
+    fragile = params.fragile
+    failure_classes = params.failure_classes
+    failure_rate = params.failure_rate
+    project_months = params.project_months
+    n = home.shape[0]
+    reason = np.zeros(n, dtype=np.int8)
+    sums = np.zeros((chunks, 3, n_types))
+    size = (n + chunks - 1) // chunks
+    for c in nb.prange(chunks):
+        for h in range(c * size, min(n, (c + 1) * size)):
+            j = home[h]
+            p = profile[h]
+            burden = rent[j] / budget[h] if not owner[h] else 0.0
+            newcomer = since[h] < NEWCOMER_MONTHS
+            retention = newcomer_hazard[j] if newcomer else 1.0
+            hz = monthly_rate[p] * tenure_factor[0 if owner[h] else 1] * shock[p, hier[j]]
+            if burden > burden_ref:
+                hz *= 1.0 + burden_slope * (burden - burden_ref)
+            hz *= retention
+            t = type_id[h]
+            sums[c, 0, t] += hz
+            sums[c, 1, t] += hz / budget[h]
+            sums[c, 2, t] += hz * telework[h]
+            if displaceable[p] and not owner[h] and burden > displacement_threshold:
+                if uniform(seed, h, month, DISPLACEMENT) < displacement_rate:
+                    reason[h] = DISPLACED
+                    continue
+            if fragile[p] and since[h] < project_months and failure_classes[hier[j]]:
+                if uniform(seed, h, month, FAILURE) < failure_rate * retention:
+                    reason[h] = RETURN
+                    continue
+            if uniform(seed, h, month, MOVE) < hz:
+                reason[h] = ORDINARY
+    total = sums[0].copy()
+    for c in range(1, chunks):
+        total += sums[c]
+    return reason, total
+
+
+def monthly(annual) -> np.ndarray:
+    """Monthly probability equivalent to an annual one."""
+    return 1.0 - (1.0 - np.asarray(annual, dtype=np.float64)) ** (1.0 / 12.0)

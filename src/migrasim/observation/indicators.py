@@ -1,0 +1,126 @@
+"""Headline indicators and the destabilisation measures, from the tidy tables.
+
+Definitions (also in docs/odd.md):
+
+* mobility rate: persons who moved in a year / population, as % (INSEE: ≈10 %; a
+  partial year is annualised);
+* within-département share: moves whose origin and destination EPCI share a main
+  département, including moves inside an EPCI (INSEE: two moves in three stay close);
+* Île-de-France net migration: persons arriving in région 11 from other régions minus
+  persons leaving it, per year (INSEE: about −100,000 a year before COVID);
+* moves by urban-hierarchy class of origin and destination (shares of all moves);
+* destabilisation, per EPCI, at the end of the run: price change against the baseline
+  path (%), price-to-income ratio (years of local median income for a typical dwelling),
+  displaced local households, newcomers' share of arrivals (arrivals from another
+  département), and the small-flows elasticity: % price change against the baseline
+  per 1 % of the stock taken by the extra arrivals.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from migrasim.territories import Territories
+from migrasim.territories.classification import IDF
+
+
+def mobility(territories: pd.DataFrame, flows: pd.DataFrame) -> pd.Series:
+    """Persons moving per year as % of the mean population of that year (a partial year
+    is annualised from its simulated months)."""
+    monthly = territories.assign(year=territories["month"].str[:4].astype(int)).groupby(
+        ["year", "month"])["population"].sum().groupby("year").mean()
+    annualised = flows.groupby("year")["persons"].sum() * 12.0 / _months_per_year(territories)
+    return 100 * annualised / monthly
+
+
+def _with_geo(flows: pd.DataFrame, t: Territories) -> pd.DataFrame:
+    geo = t.df[["departement", "region", "hierarchy"]]
+    return flows.join(geo, on="origin").join(geo.add_suffix("_dest"), on="destination")
+
+
+def within_departement_share(flows: pd.DataFrame, t: Territories) -> float:
+    f = _with_geo(flows, t)
+    return float(f.loc[f["departement"] == f["departement_dest"], "persons"].sum()
+                 / f["persons"].sum())
+
+
+def _months_per_year(territories: pd.DataFrame) -> pd.Series:
+    return territories["month"].drop_duplicates().str[:4].astype(int).value_counts()
+
+
+def idf_net_migration(flows: pd.DataFrame, t: Territories,
+                      territories: pd.DataFrame) -> pd.Series:
+    """Persons a year (a partial year annualised)."""
+    f = _with_geo(flows, t)
+    inn = f[(f["region_dest"] == IDF) & (f["region"] != IDF)].groupby("year")["persons"].sum()
+    out = f[(f["region"] == IDF) & (f["region_dest"] != IDF)].groupby("year")["persons"].sum()
+    months = _months_per_year(territories).sort_index()
+    return inn.sub(out, fill_value=0.0).reindex(months.index, fill_value=0.0) * 12.0 / months
+
+
+def hierarchy_matrix(flows: pd.DataFrame, t: Territories) -> pd.DataFrame:
+    """Share of moves (persons) by class of origin (rows) and destination (columns)."""
+    f = _with_geo(flows, t)
+    m = f.pivot_table(index="hierarchy", columns="hierarchy_dest", values="persons",
+                      aggfunc="sum", fill_value=0.0)
+    return m / m.to_numpy().sum()
+
+
+def destabilisation(run: pd.DataFrame, base: pd.DataFrame | None, t: Territories) -> pd.DataFrame:
+    """Per-EPCI destabilisation measures at the end of the run (see module docstring)."""
+    last = run["month"].max()
+    end = run[run["month"] == last].set_index("epci")
+    df = t.df
+    out = pd.DataFrame(index=df.index)
+    out["name"] = df["name"]
+    out["price_change_pct"] = 100 * (end["price_m2"] / df["price_m2"] - 1)
+    out["price_to_income_years"] = (end["price_m2"] * df["dwelling_m2"]
+                                    / (12 * df["income_month"]))
+    total = run.groupby("epci")[["displaced", "arrivals"]].sum()
+    out["displaced"] = total["displaced"]
+    out["arrivals"] = total["arrivals"]
+    if base is not None:
+        bend = base[base["month"] == last].set_index("epci")
+        btotal = base.groupby("epci")["arrivals"].sum()
+        out["price_vs_baseline_pct"] = 100 * (end["price_m2"] / bend["price_m2"] - 1)
+        stock = run[run["month"] == run["month"].min()].set_index("epci")["dwellings"]
+        extra = 100 * (total["arrivals"] - btotal) / stock
+        out["extra_arrivals_pct_stock"] = extra
+        out["small_flows_elasticity"] = np.where(extra > 0.1, out["price_vs_baseline_pct"] / extra,
+                                                 np.nan)
+        out["displaced_vs_baseline"] = total["displaced"] - base.groupby("epci")["displaced"].sum()
+    return out
+
+
+def newcomers_share(flows: pd.DataFrame, t: Territories) -> pd.Series:
+    f = _with_geo(flows, t)
+    f = f[f["origin"] != f["destination"]]
+    outside = f["departement"] != f["departement_dest"]
+    arr = f.groupby("destination")["persons"].sum()
+    return (f[outside].groupby("destination")["persons"].sum() / arr).reindex(
+        t.df.index).fillna(0.0)
+
+
+def summary(run: pd.DataFrame, flows: pd.DataFrame, t: Territories,
+            destab: pd.DataFrame, top: int = 10) -> dict:
+    rate = mobility(run, flows)
+    idf = idf_net_migration(flows, t, run)
+    hm = hierarchy_matrix(flows, t)
+    key = "price_vs_baseline_pct" if "price_vs_baseline_pct" in destab else "price_change_pct"
+    worst = destab.sort_values(key, ascending=False).head(top)
+    return {
+        "moves_per_year_pct_population": {int(k): round(float(v), 3) for k, v in rate.items()},
+        "within_departement_share": round(within_departement_share(flows, t), 4),
+        "within_epci_share": round(float(flows.loc[flows["origin"] == flows["destination"],
+                                                   "persons"].sum() / flows["persons"].sum()), 4),
+        "idf_net_migration_per_year": {int(k): round(float(v)) for k, v in idf.items()},
+        "moves_by_hierarchy_share": {o: {d: round(float(v), 4) for d, v in row.items()}
+                                     for o, row in hm.iterrows()},
+        "most_destabilised": [
+            {"epci": code, **{k: (None if pd.isna(v) else (round(float(v), 3)
+                                                          if not isinstance(v, str) else v))
+                              for k, v in row.items()}}
+            for code, row in worst.iterrows()],
+        "ranked_by": key,
+    }

@@ -1,0 +1,85 @@
+"""Records: what each month leaves behind, as tidy tables.
+
+``territories``: one row per EPCI and month: the housing stock (households in total and
+by profile, dwellings, vacancy), then the results every submodel of the schedule
+declares, in the order of the schedule. ``flows``: one row per year, origin, destination
+and profile with at least one move, weighted to real households and persons (sparse).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from migrasim import calendar
+from migrasim.submodels.base import Result, Submodel
+
+if TYPE_CHECKING:
+    from migrasim.model import MigrationModel
+
+STOCK = (Result("households", "households", "households living here"),
+         Result("dwellings", "dwellings", "dwellings (occupied, vacant, secondary homes)"),
+         Result("vacancy", "share", "vacant share of the dwellings"))
+
+
+class Records(Submodel):
+    """The month's per-territory results and moves are recorded."""
+
+    name = "records"
+    title = "Records"
+
+    def init(self, model: MigrationModel) -> None:
+        self.rows: list[dict[str, np.ndarray]] = []
+        self.flow_keys: dict[int, list[np.ndarray]] = {}
+        self.sources = [s for s in model.schedule if s.results]
+        self.columns = {r.name: r for r in STOCK}
+        for s in self.sources:
+            self.columns.update((r.name, r) for r in s.results)
+
+    def step(self, model: MigrationModel) -> None:
+        n, stock = len(model.territories), model.stock
+        row = {"month": np.full(n, model.month), "households": stock.occupied.copy(),
+               "dwellings": stock.dwellings.copy(), "vacancy": stock.vacancy()}
+        for p, name in enumerate(model.profiles):
+            row[f"households_{name}"] = stock.by_profile[:, p].copy()
+        for s in self.sources:
+            row.update(s.record(model))
+        self.rows.append(row)
+        origin, destination, profile = model.submodels.relocation.flows()
+        key = ((origin.astype(np.int64) * n + destination) * len(model.profiles) + profile)
+        self.flow_keys.setdefault(model.month // 12, []).append(key)
+
+    def territories_table(self, model: MigrationModel) -> pd.DataFrame:
+        """EPCI × month; counts weighted to real households and dwellings (1 / scale)."""
+        weight = 1.0 / model.scale
+        size = model.territories.array("household_size")
+        cols = {k: np.concatenate([r[k] for r in self.rows]) for k in self.rows[0]}
+        df = pd.DataFrame(cols)
+        df.insert(1, "epci", np.tile(model.territories.codes, len(self.rows)))
+        df["month"] = [calendar.label(x) for x in df["month"]]
+        counts = [c for c in df.columns if c.startswith("households_")
+                  or (c in self.columns and self.columns[c].count)]
+        df[counts] = df[counts].astype(np.float64) * weight
+        df.insert(2, "population", df["households"] * np.tile(size, len(self.rows)))
+        legacy = ["month", "epci", "population", "households", "arrivals", "departures",
+                  "internal_moves", "displaced", "wanted_arrivals", "unmet_demand", "price_m2",
+                  "rent_month", "vacancy", "dwellings"]
+        return df[legacy + [c for c in df.columns if c.startswith("households_")]]
+
+    def flows_table(self, model: MigrationModel) -> pd.DataFrame:
+        """Year × origin × destination × profile: households and persons moving."""
+        n, P = len(model.territories), len(model.profiles)
+        size = model.territories.array("household_size")
+        codes, profiles = model.territories.codes, np.array(model.profiles)
+        frames = []
+        for year, keys in sorted(self.flow_keys.items()):
+            k, c = np.unique(np.concatenate(keys), return_counts=True)
+            od, p = np.divmod(k, P)
+            o, d = np.divmod(od, n)
+            frames.append(pd.DataFrame({
+                "year": year, "origin": codes[o], "destination": codes[d],
+                "profile": profiles[p], "households": c / model.scale,
+                "persons": c / model.scale * size[o]}))
+        return pd.concat(frames, ignore_index=True)

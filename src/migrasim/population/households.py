@@ -1,0 +1,147 @@
+"""Households as arrays (structure of arrays): one row per simulated household.
+
+Each simulated household stands for ``1 / scale`` real ones. The synthetic population
+depends only on the territories, the household parameters, the scale and the seed, never
+on the scenario, so household ``i`` is the same household in every scenario of a seed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import NamedTuple
+
+import numpy as np
+from pydantic import ValidationInfo, model_validator
+
+from migrasim import rng
+from migrasim.kernels import synthesis
+from migrasim.params import (
+    Params,
+    Probability,
+    Profile,
+    fail,
+    number,
+    per_kind,
+    per_profile,
+    table_array,
+)
+from migrasim.territories import Territories
+from migrasim.territories.classification import KINDS
+
+
+class HouseholdParams(Params):
+    """``model.households``: the synthetic population (configs/model/default.yaml)."""
+
+    shares: dict[str, per_kind(Probability)]  # by profile (all but ``rest``) and EPCI kind
+    rest: Profile                             # the profile of households not in the shares
+    income_factor: per_profile(number(0.0, 100.0, lo_open=True))
+    income_sigma: number(0.0, 3.0)
+    owner_share: per_profile(Probability)
+    housing_factor: per_profile(number(0.0, 10.0, lo_open=True))
+    local_job_share: Probability
+
+    @model_validator(mode="after")
+    def _shares(self, info: ValidationInfo) -> HouseholdParams:
+        profiles = (info.context or {}).get("profiles")
+        if profiles is not None:
+            drawn = [p for p in profiles if p != self.rest]
+            for name in self.shares:
+                if name not in drawn:
+                    raise fail(f"the profiles but the rest ({self.rest!r}): {drawn}",
+                               key=f"shares.{name}", problem=f"unknown key {name!r}")
+            for name in drawn:
+                if name not in self.shares:
+                    raise fail(f"a share by EPCI kind for every profile but the rest: {drawn}",
+                               key=f"shares.{name}", problem="missing")
+        for kind in KINDS:
+            total = sum(table[kind] for table in self.shares.values())
+            if total > 1.0 + 1e-9:
+                raise fail("shares of one EPCI kind summing to at most 1 (the rest is "
+                           f"{self.rest!r})", key=f"shares.*.{kind}", value=round(total, 6))
+        return self
+
+
+class HouseholdArrays(NamedTuple):
+    """The household arrays as one bundle for the kernels (views, not copies)."""
+
+    home: np.ndarray
+    profile: np.ndarray
+    job: np.ndarray
+    income: np.ndarray
+    owner: np.ndarray
+    telework_days: np.ndarray
+    months_since_arrival: np.ndarray
+    origin: np.ndarray
+    budget: np.ndarray
+
+
+@dataclass
+class Households:
+    """State of every simulated household; index = household id (stable across scenarios)."""
+
+    home: np.ndarray            # int32 territory position
+    profile: np.ndarray         # int8 index into the profile list
+    job: np.ndarray             # int32 territory of the job, -1 without one
+    income: np.ndarray          # float64 €/month (disposable, household)
+    owner: np.ndarray           # bool owner-occupier
+    telework_days: np.ndarray   # int8 days a week (0-5), set by the telework submodel
+    months_since_arrival: np.ndarray  # int32 (initial households: a draw over ten years)
+    origin: np.ndarray          # int32 territory before the last move, -1 if none yet
+    budget: np.ndarray          # float64 income / housing factor of the profile: the rent
+    #                             burden is rent / budget
+
+    def __len__(self) -> int:
+        return self.home.shape[0]
+
+    def arrays(self) -> HouseholdArrays:
+        return HouseholdArrays(*(getattr(self, f.name) for f in fields(self)))
+
+
+def allocate(expected: np.ndarray, total: int, u: np.ndarray) -> np.ndarray:
+    """Integer counts with the given total, proportional to ``expected`` (stochastic rounding
+    of the remainders by draws ``u``, one per territory)."""
+    base = np.floor(expected).astype(np.int64)
+    short = total - base.sum()
+    if short > 0:
+        frac = expected - base
+        order = np.lexsort((u, -(frac + 1e-9 * u)))
+        base[order[:short]] += 1
+    return base
+
+
+def synthesize(territories: Territories, params: HouseholdParams, profiles: list[str],
+               workers: list[str], scale: float, seed: int) -> Households:
+    """The initial population of a study area at ``scale`` for ``seed``."""
+    df = territories.df
+    n_terr = len(df)
+    expected = df["households"].to_numpy(float) * scale
+    total = int(round(expected.sum()))
+    count = allocate(expected, total, rng.draws(seed, n_terr, rng.SYNTH_TERRITORY))
+    home = np.repeat(np.arange(n_terr, dtype=np.int32), count)
+    n = home.shape[0]
+
+    kind = df["kind"].to_numpy()
+    shares = np.zeros((n_terr, len(profiles)))
+    for p, name in enumerate(profiles):
+        if name in params.shares:
+            shares[:, p] = [params.shares[name][k] for k in kind]
+    rest = profiles.index(params.rest)
+    shares[:, rest] = 1.0 - shares.sum(axis=1)
+
+    hh = Households(
+        home=home, profile=np.empty(n, dtype=np.int8), job=np.empty(n, dtype=np.int32),
+        income=np.empty(n), owner=np.empty(n, dtype=np.bool_),
+        telework_days=np.zeros(n, dtype=np.int8),
+        months_since_arrival=np.empty(n, dtype=np.int32),
+        origin=np.full(n, -1, dtype=np.int32), budget=np.empty(n),
+    )
+    synthesis.draw(seed, hh.arrays(), synthesis.Synthesis(
+        cum_shares=np.cumsum(shares, axis=1),
+        income_factor=table_array(params.income_factor, profiles),
+        median_income=df["income_month"].to_numpy(float), sigma=float(params.income_sigma),
+        owner_share=table_array(params.owner_share, profiles),
+        is_worker=np.array([p in workers for p in profiles]),
+        local_job_share=float(params.local_job_share), pole=territories.pole))
+    hh.budget[:] = hh.income / table_array(params.housing_factor, profiles)[hh.profile]
+    return hh
+

@@ -1,0 +1,161 @@
+"""Location choice: each mover draws a destination from a multinomial logit over every
+territory (or over sampled alternatives).
+
+Utility of territory j for household h of profile p living in o:
+
+    V = A[p, j]                                  kind constant, amenities, services,
+                                                 size log(1 + dwellings), territory
+                                                 constant, policy utility lever
+      + same[p] · 1[j = o] + dist[p] · log(1 + km(o, j) / 10)
+      + cost[p] · rent(j) / budget(h)             budget = income / housing factor
+      + commute[p] · minutes(j, job) · (5 − telework days) / 5
+      + (broadband[p] · bb(j) + coworking[p] · cw(j) + amenities_telework[p] · amen(j))
+        · telework days / 5                      (where one teleworks, the place matters)
+      + return bonus · urban(j)                  failed projects only
+
+Everything that does not depend on the household is gathered once per month into the
+float32 lookup tables of the kernels (``kernels.choice.Tables``); no households ×
+territories matrix is ever built (docs/performance.md). A choice uses one uniform draw
+and the inverse of the cumulative probabilities in territory order, so a small change of
+utilities moves few choices (common random numbers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from migrasim.kernels import choice
+from migrasim.params import (
+    NonNegative,
+    NonPositive,
+    Params,
+    Real,
+    number,
+    per_kind,
+    per_profile,
+    table_array,
+)
+from migrasim.submodels.base import Result, Submodel
+from migrasim.territories.classification import KINDS, URBAN
+
+if TYPE_CHECKING:
+    from migrasim.model import MigrationModel
+
+CHUNKS = 64  # fixed split of the movers (each mover's choice is its own)
+SCORES = ("amenities", "services", "broadband", "coworking")
+
+
+class Sampling(Params):
+    """Optional sampled alternatives (importance sampling, McFadden's correction)."""
+
+    alternatives: number(1, 10_000, integer=True, optional=True)  # null: every territory
+    distance_exponent: number(0.0, 20.0)
+    nearest: number(0, 10_000, integer=True)
+
+
+class ChoiceParams(Params):
+    """``model.choice``: logit coefficients per profile (configs/model/default.yaml)."""
+
+    same_territory: per_profile(Real)
+    distance: per_profile(NonPositive)     # × log(1 + km / 10)
+    cost: per_profile(NonPositive)         # × rent / budget
+    commute: per_profile(NonPositive)      # × one-way minutes × commuting share of the week
+    amenities: per_profile(Real)
+    services: per_profile(Real)
+    broadband: per_profile(NonNegative)    # × telework share of the week
+    coworking: per_profile(NonNegative)    # × telework share of the week
+    amenities_telework: per_profile(Real)  # × telework share of the week
+    size: number(0.0, 1.0)                 # × log(1 + dwellings): Daly (1982), in [0, 1]
+    kind: per_profile(per_kind(Real))      # constants by destination kind
+    commute_intra_min: NonNegative         # one-way minutes inside an EPCI
+    commute_access_min: NonNegative        # minutes added to inter-EPCI trips
+    return_urban_bonus: NonNegative        # utility of urban classes for a failed project
+    sampling: Sampling
+
+
+class LocationChoice(Submodel):
+    """Each mover chooses a destination territory from a multinomial logit."""
+
+    name = "choice"
+    title = "Location choice"
+    section = "model.choice"
+    results = (Result("wanted_arrivals", "households",
+                      "movers who chose this territory from another, served or not"),)
+
+    def init(self, model: MigrationModel) -> None:
+        p, t, profiles = self.params, model.territories, model.profiles
+        self.coef = {k: table_array(getattr(p, k), profiles) for k in (
+            "same_territory", "distance", "cost", "commute", "amenities", "services",
+            "broadband", "coworking", "amenities_telework")}
+        self.kind_const = np.array([[p.kind[name][k] for k in KINDS] for name in profiles])
+        self.scores = {k: t.array(k) for k in SCORES}
+        dist = t.distance_km
+        self.log_dist = np.log1p(dist / 10.0).astype(np.float64)
+        road = model.config.territory.priors.job_access
+        minutes_per_km = road.road_factor / road.speed_kmh * 60.0
+        self.commute_min = minutes_per_km * dist + p.commute_access_min  # job row × home
+        np.fill_diagonal(self.commute_min, p.commute_intra_min)
+        self.urban = np.isin(t.df["hierarchy"], URBAN).astype(np.float64)
+        c, f32, s = self.coef, choice.F32, self.scores
+        self.static = {  # float32 tables that never change
+            "log_dist": self.log_dist.astype(f32),
+            "tele": (c["broadband"][:, None] * s["broadband"] + c["coworking"][:, None]
+                     * s["coworking"] + c["amenities_telework"][:, None] * s["amenities"]
+                     ).astype(f32),
+            "commute": np.ascontiguousarray(self.commute_min.T, dtype=f32),
+            "urban": self.urban.astype(f32)}
+        self.sample = None
+        k, nearest = p.sampling.alternatives, p.sampling.nearest
+        if k is not None and nearest < len(t) - 1:  # else nothing left to sample: full set
+            # importance distribution from the initial stock (any q > 0 keeps the
+            # correction exact in expectation; it need not follow construction)
+            self.sample = choice.Sample(*choice.sampling_tables(
+                self.log_dist, model.stock.dwellings, p.sampling.distance_exponent, nearest), k)
+        self.tables = None
+        self.chosen = np.empty(0, dtype=np.int32)
+
+    def territory_terms(self, model: MigrationModel,
+                        preference: Mapping[str, float] | None = None) -> np.ndarray:
+        """A[p, j]: the part of utility that depends on the profile and destination only,
+        territory constants and the policy lever included."""
+        pref = preference or {}
+        c, s = self.coef, self.scores
+        return (self.kind_const[:, model.territories.kind_index]
+                + (c["amenities"] * pref.get("amenities", 1.0))[:, None] * s["amenities"][None, :]
+                + (c["services"] * pref.get("services", 1.0))[:, None] * s["services"][None, :]
+                + self.params.size * np.log1p(np.maximum(model.stock.dwellings, 0))[None, :]
+                + model.levers.utility) + model.submodels.constants.values[None, :]
+
+    def lookup(self, model: MigrationModel, terms: np.ndarray) -> choice.Tables:
+        """This month's lookup tables of the kernels, given the territory terms."""
+        c, f32, s = self.coef, choice.F32, self.static
+        return choice.Tables(
+            terms=terms.astype(f32), log_dist=s["log_dist"], dist_coef=c["distance"].astype(f32),
+            tele=s["tele"], rent=model.submodels.market.rent.astype(f32),
+            commute=s["commute"], urban=s["urban"], same=c["same_territory"].astype(f32),
+            cost=c["cost"].astype(f32), commute_coef=c["commute"].astype(f32),
+            return_bonus=float(self.params.return_urban_bonus))
+
+    def choose(self, model: MigrationModel, month: int, movers: np.ndarray,
+               reason: np.ndarray, tables: choice.Tables) -> np.ndarray:
+        """Destination of each mover: over every territory, or over sampled alternatives."""
+        hh = model.households.arrays()
+        if self.sample is None:
+            return choice.choose(model.seed, month, movers, reason, hh, tables, CHUNKS)
+        return choice.choose_sampled(model.seed, month, movers, reason, hh, tables, CHUNKS,
+                                     self.sample)
+
+    def step(self, model: MigrationModel) -> None:
+        decision = model.submodels.decision
+        self.tables = self.lookup(model, self.territory_terms(
+            model, model.submodels.shocks.preference))
+        self.chosen = self.choose(model, model.month, decision.movers, decision.why,
+                                  self.tables)
+
+    def record(self, model: MigrationModel) -> dict[str, np.ndarray]:
+        elsewhere = self.chosen != model.submodels.decision.origin
+        return {"wanted_arrivals": np.bincount(self.chosen[elsewhere],
+                                               minlength=len(model.territories))}

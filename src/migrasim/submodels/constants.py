@@ -1,0 +1,96 @@
+"""Territory constants that make the start of a run a stationary state of the model.
+
+The synthetic population is placed where the census puts people, not where the choice
+model would send them; left alone, the model would first "correct" that placement, and
+those spurious flows would move prices in every scenario. As in UrbanSim's base-year
+calibration of location-choice constants, one constant per territory is fitted so that,
+at the start, expected arrivals equal expected departures plus any net migration target
+by région (none by default; docs/odd.md §5). Expected flows use household types (home,
+profile, job; mean telework and budget) weighted by their move hazards; the fixed point
+is found by the usual log-ratio iteration.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from migrasim.params import Flag, Params, Positive, Real, keyed, number
+from migrasim.population.types import household_types
+from migrasim.submodels.base import Submodel
+from migrasim.territories.classification import REGIONS
+
+if TYPE_CHECKING:
+    from migrasim.model import MigrationModel
+
+
+class EquilibriumParams(Params):
+    """``model.equilibrium`` (configs/model/default.yaml)."""
+
+    enabled: Flag
+    iterations: number(1, 100_000, integer=True)
+    tolerance: Positive                 # max |log(wanted / expected arrivals)| to stop
+    damping: number(0.0, 2.0, lo_open=True)
+    net_migration_per_year: keyed(Real, REGIONS, "INSEE région codes") = {}  # persons
+
+
+class TerritoryConstants(Submodel):
+    """One constant per territory, fitted at the start so that the initial population is
+    a stationary state (initialisation only)."""
+
+    name = "constants"
+    title = "Territory constants"
+    section = "model.equilibrium"
+
+    def __init__(self, params: EquilibriumParams, values: np.ndarray | None = None):
+        super().__init__(params)
+        self.given = values
+        self.report: dict = {}
+
+    def init(self, model: MigrationModel) -> None:
+        self.values = np.zeros(len(model.territories))
+        if self.given is not None:
+            self.values = np.asarray(self.given, dtype=np.float64)
+        elif self.params.enabled:
+            self.values, self.report = self.fit(model)
+
+    def targets(self, model: MigrationModel) -> np.ndarray:
+        """Net arrivals a month (simulated households) per territory: each région's target
+        shared by population, the opposite total spread over the rest."""
+        df = model.territories.df
+        pop = df["population"].to_numpy(float)
+        per_month = np.zeros(len(df))
+        for region, persons in self.params.net_migration_per_year.items():
+            mine = (df["region"] == str(region)).to_numpy()
+            if not mine.any():
+                continue
+            households = persons / df["household_size"].to_numpy(float) * model.scale / 12.0
+            add = households[mine] * pop[mine] / pop[mine].sum()
+            per_month[mine] += add
+            per_month[~mine] -= add.sum() * pop[~mine] / pop[~mine].sum()
+        return per_month
+
+    def fit(self, model: MigrationModel) -> tuple[np.ndarray, dict]:
+        """Constants (one per territory) and a convergence report; the constants in
+        ``values`` are zero meanwhile."""
+        p = self.params
+        decision, choice, market = (model.submodels.decision, model.submodels.choice,
+                                    model.submodels.market)
+        types = household_types(model.types, decision.decide(model, model.start_month)[1])
+        net = self.targets(model)
+        base = choice.territory_terms(model)
+        asc = np.zeros(len(model.territories))
+        report = {"types": int(len(types.weight)), "iterations": 0, "max_gap": float("nan")}
+        for it in range(p.iterations):
+            arrivals, departures = market.expected_flows(
+                types, choice.lookup(model, base + asc[None, :]))
+            gap = (np.log(np.maximum(departures + net, 1e-9))
+                   - np.log(np.maximum(arrivals, 1e-9)))
+            asc += p.damping * gap
+            asc -= asc.mean()
+            report = {"types": int(len(types.weight)), "iterations": it + 1,
+                      "max_gap": float(np.abs(gap).max())}
+            if report["max_gap"] < p.tolerance:
+                break
+        return asc, report

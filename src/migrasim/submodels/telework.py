@@ -1,0 +1,77 @@
+"""Telework: how many days a week each household teleworks, period by period.
+
+A scenario (``scenario.telework``) is a list of periods from a month on, each giving per
+working profile the share of households that telework and their mean days a week. Who
+teleworks is fixed by the household's own draws, so a rising share adds teleworkers
+without reshuffling the others (common random numbers); days are recomputed only when
+the period changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from pydantic import Field
+
+from migrasim import calendar
+from migrasim.kernels import telework
+from migrasim.params import Month, Params, Probability, number, per_profile
+from migrasim.submodels.base import Submodel
+
+if TYPE_CHECKING:
+    from migrasim.model import MigrationModel
+
+
+class TeleworkPeriod(Params):
+    """One period of a scenario's telework path."""
+
+    from_: Month = Field(alias="from")
+    share: per_profile(Probability, workers=True)        # households that telework
+    days: per_profile(number(0.0, 5.0), workers=True)    # their mean days a week
+
+
+@dataclass
+class Period:
+    start: int
+    share: np.ndarray  # per profile
+    days: np.ndarray   # per profile, mean days a week of teleworkers
+
+
+class Telework(Submodel):
+    """Telework days of every household follow the scenario's telework periods."""
+
+    name = "telework"
+    title = "Telework"
+    section = "scenario.telework"
+
+    def init(self, model: MigrationModel) -> None:
+        profiles = model.profiles
+        self.periods = [Period(calendar.parse(p.from_),
+                               np.array([p.share.get(name, 0.0) for name in profiles]),
+                               np.array([p.days.get(name, 0.0) for name in profiles]))
+                        for p in self.params]
+        self.period = self.period_at(model.month)
+        self.apply(model, self.period)
+
+    def period_at(self, month: int) -> Period:
+        """The period in force in ``month`` (the first one before it starts)."""
+        current = self.periods[0]
+        for period in self.periods:
+            if period.start <= month:
+                current = period
+        return current
+
+    def days(self, model: MigrationModel, period: Period) -> np.ndarray:
+        """Days a week each household teleworks under ``period``."""
+        return telework.days(model.seed, model.households.profile, period.share, period.days)
+
+    def apply(self, model: MigrationModel, period: Period) -> None:
+        model.households.telework_days[:] = self.days(model, period)
+
+    def step(self, model: MigrationModel) -> None:
+        period = self.period_at(model.month)
+        if period is not self.period:
+            self.apply(model, period)
+            self.period = period

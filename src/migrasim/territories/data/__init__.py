@@ -1,0 +1,2 @@
+"""Shipped territory tables and the script that builds them
+(``python -m migrasim.territories.data.build``)."""

@@ -1,0 +1,40 @@
+"""The housing stock of each territory, in simulated dwellings (1 / scale real ones)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from migrasim.territories import Territories
+
+
+@dataclass
+class HousingStock:
+    """Dwellings by territory: occupied (and by profile of the occupants), vacant, all.
+
+    ``dwellings = occupied + vacant + secondary homes``; capacity and relocation move
+    households between occupied and vacant dwellings, construction adds vacant ones.
+    """
+
+    by_profile: np.ndarray  # (territories, profiles) households living there
+    occupied: np.ndarray    # households living there
+    vacant: np.ndarray
+    dwellings: np.ndarray
+
+    @classmethod
+    def initial(cls, territories: Territories, home: np.ndarray, profile: np.ndarray,
+                n_profiles: int, scale: float) -> HousingStock:
+        """Occupied dwellings from the households; vacant and secondary ones from the
+        territory priors at ``scale`` (at least one vacant dwelling everywhere)."""
+        n = len(territories)
+        by_profile = np.bincount(home.astype(np.int64) * n_profiles + profile,
+                                 minlength=n * n_profiles).reshape(n, n_profiles)
+        occupied = by_profile.sum(axis=1)
+        vacant = np.maximum(np.round(territories.array("vacant") * scale).astype(np.int64), 1)
+        secondary = np.round(territories.array("secondary") * scale).astype(np.int64)
+        return cls(by_profile, occupied, vacant, occupied + vacant + secondary)
+
+    def vacancy(self) -> np.ndarray:
+        """Vacant share of the dwellings."""
+        return self.vacant / np.maximum(self.dwellings, 1)
