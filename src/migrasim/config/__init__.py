@@ -64,16 +64,26 @@ def _hydra_error(err: HydraException, overrides: list[str]) -> ConfigError:
     text = str(err)
     m = _OVERRIDE.search(text)
     if m:
-        key = m.group(1)
+        value = next((a.split("=", 1)[1] for a in overrides
+                      if a.split("=", 1)[0] == m.group(1)), None)
+        key = getattr(err.__cause__, "full_key", None) or m.group(1)  # the missing entry
         parts = key.split(".")
         keys = keys_at(Config, parts[:-1])
-        value = next((a.split("=", 1)[1] for a in overrides if a.split("=", 1)[0] == key), None)
-        return ConfigError(key, value, f"the keys {keys}{suggest(parts[-1], keys)} (add a "
-                           f"new key with +{key}=...)", problem=f"unknown key {parts[-1]!r}")
+        known = f"the keys {keys}" if keys else "the existing keys"
+        return ConfigError(key, value, f"{known} (a new key: +{key}=...)"
+                           f"{suggest(parts[-1], keys)}", problem=f"unknown key {parts[-1]!r}")
     m = _GROUP.search(text)
     if m:
         options = sorted(p.stem for p in (CONFIG_DIR / m.group(1)).glob("*.yaml"))
         return ConfigError(m.group(1), m.group(2), f"one of {options}")
+    parser = OverridesParser.create()
+    for a in overrides:  # name the override hydra cannot read
+        try:
+            parser.parse_override(a)
+        except HydraException as bad:
+            key, _, value = a.partition("=")
+            reason = str(bad).strip().splitlines()[0]
+            return ConfigError(key.lstrip("+~"), value, f"a value hydra can read ({reason})")
     first = text.strip().splitlines()[0] if text.strip() else type(err).__name__
     return ConfigError("overrides", " ".join(overrides), f"hydra overrides key=value ({first})")
 

@@ -220,7 +220,8 @@ class ScenarioConfig(Params):
 
     name: Text
     description: str = ""
-    telework: list[TeleworkPeriod]
+    telework: Annotated[list[TeleworkPeriod],
+                        Allowed("a non-empty list of telework periods {from, share, days}")]
     shocks: list[Shock] = []
     policies: list[dict[str, Any]] = []  # each checked against its class's options
 
