@@ -8,6 +8,7 @@ and profile with at least one move, weighted to real households and persons (spa
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,6 +23,19 @@ if TYPE_CHECKING:
 STOCK = (Result("households", "households", "households living here"),
          Result("dwellings", "dwellings", "dwellings (occupied, vacant, secondary homes)"),
          Result("vacancy", "share", "vacant share of the dwellings"))
+
+
+def columns(schedule: Iterable[Submodel]) -> str:
+    """The columns of ``territories.parquet`` as a markdown table (docs/odd.md §7)."""
+    rows = [("month", "YYYY-MM", "", "the month, at its end"), ("epci", "", "", "EPCI code"),
+            ("population", "persons", "", "households × persons per household")]
+    rows += [(r.name, r.unit, "housing stock", r.doc) for r in STOCK[:1]]
+    rows.append(("households_<profile>", "households", "housing stock",
+                 "households of each profile living here"))
+    rows += [(r.name, r.unit, "housing stock", r.doc) for r in STOCK[1:]]
+    rows += [(r.name, r.unit, s.title, r.doc) for s in schedule for r in s.results]
+    return "\n".join(["| column | unit | from | meaning |", "|---|---|---|---|"]
+                     + [f"| `{c}` | {u} | {f} | {m} |" for c, u, f, m in rows])
 
 
 class Records(Submodel):
@@ -40,10 +54,10 @@ class Records(Submodel):
 
     def step(self, model: MigrationModel) -> None:
         n, stock = len(model.territories), model.stock
-        row = {"month": np.full(n, model.month), "households": stock.occupied.copy(),
-               "dwellings": stock.dwellings.copy(), "vacancy": stock.vacancy()}
+        row = {"month": np.full(n, model.month), "households": stock.occupied.copy()}
         for p, name in enumerate(model.profiles):
             row[f"households_{name}"] = stock.by_profile[:, p].copy()
+        row.update(dwellings=stock.dwellings.copy(), vacancy=stock.vacancy())
         for s in self.sources:
             row.update(s.record(model))
         self.rows.append(row)
@@ -63,10 +77,7 @@ class Records(Submodel):
                   or (c in self.columns and self.columns[c].count)]
         df[counts] = df[counts].astype(np.float64) * weight
         df.insert(2, "population", df["households"] * np.tile(size, len(self.rows)))
-        legacy = ["month", "epci", "population", "households", "arrivals", "departures",
-                  "internal_moves", "displaced", "wanted_arrivals", "unmet_demand", "price_m2",
-                  "rent_month", "vacancy", "dwellings"]
-        return df[legacy + [c for c in df.columns if c.startswith("households_")]]
+        return df
 
     def flows_table(self, model: MigrationModel) -> pd.DataFrame:
         """Year × origin × destination × profile: households and persons moving."""
