@@ -20,7 +20,6 @@ import json
 import os
 import platform
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -43,9 +42,9 @@ def _rss_mb() -> float:
 
 
 def _digest(model) -> str:
-    hh = model.households
+    hh, market = model.households, model.submodels.market
     h = hashlib.sha256()
-    for a in (hh.home, hh.job, hh.profile, model.price, model.rent, model.vacant):
+    for a in (hh.home, hh.job, hh.profile, market.price, market.rent, model.stock.vacant):
         h.update(a.tobytes())
     return h.hexdigest()[:16]
 
@@ -70,13 +69,14 @@ def work_fast(size: str, steps: int, sampled: int | None = None) -> dict:
     m = MigrationModel("remote50", scale=_scale(size), months=steps + 1, collect=False,
                        overrides=overrides)
     init = time.perf_counter() - t0
-    choose, decide, choice_s, decide_s, movers = m.choose, m.decide, [], [], []
+    choice, decision = m.submodels.choice, m.submodels.decision
+    choose, decide, choice_s, decide_s, movers = choice.choose, decision.decide, [], [], []
 
     def timed_choose(*args):
         t = time.perf_counter()
         out = choose(*args)
         choice_s.append(time.perf_counter() - t)
-        movers.append(len(args[1]))
+        movers.append(len(args[2]))  # (model, month, movers, reason, tables)
         return out
 
     def timed_decide(*args):
@@ -85,7 +85,7 @@ def work_fast(size: str, steps: int, sampled: int | None = None) -> dict:
         decide_s.append(time.perf_counter() - t)
         return out
 
-    m.choose, m.decide = timed_choose, timed_decide
+    choice.choose, decision.decide = timed_choose, timed_decide
     m.step()  # warm-up month (compilation if the cache is cold)
     step_s = []
     for _ in range(steps):
@@ -128,11 +128,12 @@ def work_reference(size: str, steps: int) -> dict:
         m.step()
         fast_s.append(time.perf_counter() - t)
     hh = m.households
+    market = m.submodels.market
     same = (all(np.array_equal(getattr(hh, k), [getattr(a, k) for a in ref.households])
                 for k in ("home", "job", "profile"))
-            and np.array_equal(m.vacant, ref.vacant)
-            and np.allclose(m.price, ref.price, rtol=1e-4)
-            and np.allclose(m.rent, ref.rent, rtol=1e-4))
+            and np.array_equal(m.stock.vacant, ref.vacant)
+            and np.allclose(market.price, ref.price, rtol=1e-4)
+            and np.allclose(market.rent, ref.rent, rtol=1e-4))
     return {"households": len(hh), "build_s": build, "reference_step_s": _median(ref_s),
             "fast_step_s": _median(fast_s), "same_state": bool(same)}
 
@@ -284,9 +285,9 @@ if __name__ == "__main__":
         print(json.dumps(WORKERS[spec.pop("kind")](**spec)))
         sys.exit(0)
     results = main(args.quick)
+    from migrasim.experiments.files import atomic_write  # not before: workers time imports
+
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(results, indent=2) + "\n")
-    shutil.move(tmp, out)
+    atomic_write(out, lambda p: Path(p).write_text(json.dumps(results, indent=2) + "\n"))
     print(table(results))

@@ -2,12 +2,13 @@
 
 A month is the schedule below, walked in order (``MigrationModel.schedule``; docs/odd.md
 §3 prints it). Each entry is a submodel (``migrasim.submodels``) owning its parameters,
-state and results; adding one is writing its class and inserting it here.
+state and results; adding one is writing its class and inserting it here (or in the
+``schedule`` given to one model).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import mesa
 import numpy as np
@@ -27,6 +28,7 @@ from migrasim.submodels import (
     Relocation,
     Schedule,
     Shocks,
+    Submodel,
     Submodels,
     Telework,
     TerritoryConstants,
@@ -73,15 +75,19 @@ class MigrationModel(mesa.Model):
     the command line (``rng=`` is Mesa's name for ``seed``, also accepted);
     ``overrides`` takes extra hydra-style overrides, ``config`` a config already made.
     ``area`` and ``constants`` reuse another run's study area and territory constants, so
-    that a scenario and its comparison run share them (docs/odd.md §5). A bad value
-    raises :class:`~migrasim.ConfigError` here, before any work.
+    that a scenario and its comparison run share them (docs/odd.md §5). ``schedule``
+    replaces the month's schedule (``SCHEDULE``): submodel classes (built from the
+    config) or instances. A bad value raises :class:`~migrasim.ConfigError` here, before
+    any work.
     """
 
     def __init__(self, scenario: str | None = None, *, seed: int | None = None,
                  scale: float | None = None, months: int | None = None,
                  overrides: Iterable[str] = (), config: Config | None = None,
                  rng: int | None = None, area: Territories | None = None,
-                 constants: np.ndarray | None = None, collect: bool = True):
+                 constants: np.ndarray | None = None,
+                 schedule: Sequence[type[Submodel] | Submodel] = SCHEDULE,
+                 collect: bool = True):
         config = configure(config, scenario=scenario, seed=seed, rng=rng, scale=scale,
                            months=months, overrides=overrides)
         super().__init__(rng=config.seed)
@@ -101,9 +107,10 @@ class MigrationModel(mesa.Model):
         self.stock = HousingStock.initial(self.territories, hh.home, hh.profile,
                                           len(self.profiles), self.scale)
         self.levers = Levers.neutral(len(self.profiles), len(self.territories))
-        self.submodels = Submodels((cls.name, cls.from_config(config)) for cls in SCHEDULE)
+        monthly = [s if isinstance(s, Submodel) else s.from_config(config) for s in schedule]
+        self.submodels = Submodels((s.name, s) for s in monthly)
         self.submodels["constants"] = TerritoryConstants.from_config(config, values=constants)
-        self.schedule = Schedule(self.submodels[cls.name] for cls in SCHEDULE)
+        self.schedule = Schedule(monthly)
         for submodel in self.submodels.values():
             submodel.init(self)
         self.datacollector = mesa.DataCollector(model_reporters={

@@ -40,7 +40,7 @@ class Levers:
 
 class Policies(Submodel):
     """Policies set their levers: utility bonuses, newcomer-retention multipliers,
-    construction caps (``scenario.policies``)."""
+    construction caps."""
 
     name = "policies"
     title = "Policies"
