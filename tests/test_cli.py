@@ -62,7 +62,7 @@ def test_one_and_two_threads_give_identical_outputs(tmp_path):
     ("territory.area=mars", "territory.area: 'mars' is not allowed"),
     ("territory.overrides=/nonexistent/prices.csv",
      "/nonexistent/prices.csv: override file not found"),
-    ('territory.departements=["99"]', "territory.departements: ['99'] is not allowed"),
+    ('territory.departements=["99"]', "territory.departements[0]: '99' is not allowed"),
     ("+scenario.policies=[{_target_: migrasim.policies.AccueilMission, group: nowhere}]",
      "scenario.policies[0].group: 'nowhere' is not allowed; allowed: one of the groups"),
     ("+scenario.policies=[{_target_: migrasim.policies.AccueilMission, untill: 2022-01}]",

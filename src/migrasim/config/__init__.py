@@ -28,6 +28,7 @@ from migrasim.policies import policy_class
 
 CONFIG_DIR = Path(__file__).parents[1] / "configs"
 _OVERRIDE = re.compile(r"Could not override '([^']+)'")
+_MERGE = re.compile(r"Error merging override ([^=\s]+)=")
 _GROUP = re.compile(r"Could not find '([^'/]+)/([^']+)'")
 
 __all__ = ["CONFIG_DIR", "Config", "comparison", "compose", "configure", "jobs", "load",
@@ -62,16 +63,24 @@ def compose(overrides: Iterable[str] = ()) -> DictConfig:
 def _hydra_error(err: HydraException, overrides: list[str]) -> ConfigError:
     """Hydra's composition errors as one line, with the closest valid key."""
     text = str(err)
-    m = _OVERRIDE.search(text)
+    full = getattr(err.__cause__, "full_key", None)  # e.g. scenario.shocks[0].untill
+    m = _OVERRIDE.search(text) or _MERGE.search(text)
     if m:
+        target = m.group(1)  # as written, e.g. scenario.shocks.0.untill
         value = next((a.split("=", 1)[1] for a in overrides
-                      if a.split("=", 1)[0] == m.group(1)), None)
-        key = getattr(err.__cause__, "full_key", None) or m.group(1)  # the missing entry
-        parts = key.split(".")
-        keys = keys_at(Config, parts[:-1])
-        known = f"the keys {keys}" if keys else "the existing keys"
-        return ConfigError(key, value, f"{known} (a new key: +{key}=...)"
-                           f"{suggest(parts[-1], keys)}", problem=f"unknown key {parts[-1]!r}")
+                      if a.split("=", 1)[0].lstrip("+~") == target), None)
+        path = re.sub(r"\[(\d+)\]", r".\1", full or target).split(".")
+        key = full or target
+        rest = [a for a in overrides if a.split("=", 1)[0].lstrip("+~") != target]
+        node = _existing(path[:-1], rest)
+        if "index out of range" in str(err.__cause__):
+            size = len(node) if node is not None else 0
+            return ConfigError(key, value, f"an entry 0..{size - 1}, or the whole list "
+                               f"({'.'.join(path[:-1])}=[...])", problem="no such entry")
+        keys = [str(k) for k in node] if isinstance(node, DictConfig) else \
+            keys_at(Config, path[:-1])
+        return ConfigError(key, value, f"the keys {keys} (a new key: +{'.'.join(path)}=...)"
+                           f"{suggest(path[-1], keys)}", problem=f"unknown key {path[-1]!r}")
     m = _GROUP.search(text)
     if m:
         options = sorted(p.stem for p in (CONFIG_DIR / m.group(1)).glob("*.yaml"))
@@ -86,6 +95,14 @@ def _hydra_error(err: HydraException, overrides: list[str]) -> ConfigError:
             return ConfigError(key.lstrip("+~"), value, f"a value hydra can read ({reason})")
     first = text.strip().splitlines()[0] if text.strip() else type(err).__name__
     return ConfigError("overrides", " ".join(overrides), f"hydra overrides key=value ({first})")
+
+
+def _existing(path: list[str], overrides: list[str]):
+    """The node at ``path`` of the tree composed with ``overrides`` (None if unknown)."""
+    try:
+        return OmegaConf.select(compose(overrides), ".".join(path)) if path else None
+    except ConfigError:
+        return None
 
 
 def validate(cfg: Config | DictConfig | Mapping) -> Config:
@@ -113,8 +130,11 @@ def _check_policies(config: Config, context: dict) -> None:
     groups = config.territory.groups
     for i, spec in enumerate(config.scenario.policies):
         key = f"scenario.policies[{i}]"
+        if "_target_" not in spec:
+            raise ConfigError(f"{key}._target_", None, "the dotted path of a policy class, "
+                              "e.g. migrasim.policies.AccueilMission", problem="missing")
         try:
-            cls = policy_class(spec.get("_target_"))
+            cls = policy_class(spec["_target_"])
         except ConfigError as err:
             raise ConfigError(f"{key}._target_", err.value, err.allowed) from None
         options = {k: v for k, v in spec.items() if k != "_target_"}

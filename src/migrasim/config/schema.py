@@ -72,9 +72,9 @@ class Roles(Params):
     @model_validator(mode="after")
     def _workers(self) -> Roles:
         for i, name in enumerate(self.workers):
-            if name not in self.profiles:
-                raise fail(f"one of the profiles {self.profiles}", key=f"workers[{i}]",
-                           value=name)
+            if name not in self.profiles or name in self.workers[:i]:
+                raise fail(f"one of the profiles {self.profiles}, each once",
+                           key=f"workers[{i}]", value=name)
         return self
 
     def context(self) -> dict:
@@ -189,6 +189,17 @@ def _codes(value):
     return [str(v) for v in value]
 
 
+def _groups(value):
+    """Named groups of EPCI codes (SIREN codes read as numbers by hydra become strings)."""
+    if not isinstance(value, dict):
+        raise fail("a table of group name: list of EPCI codes")
+    for name, codes in value.items():
+        if not (isinstance(codes, list) and all(
+                isinstance(c, str | int) and not isinstance(c, bool) for c in codes)):
+            raise fail("a list of EPCI codes (SIREN)", key=str(name), value=codes)
+    return {str(name): [str(c) for c in codes] for name, codes in value.items()}
+
+
 class TerritoryConfig(Params):
     """``territory`` (configs/territory/default.yaml)."""
 
@@ -197,7 +208,8 @@ class TerritoryConfig(Params):
                             Allowed("null or a non-empty list of département codes")] = None
     overrides: str | None = None
     priors: Priors
-    groups: dict[str, list[str]] = {}
+    groups: Annotated[Any, BeforeValidator(_groups),
+                      Allowed("a table of group name: list of EPCI codes")] = {}
 
 
 # ------------------------------------------------------------------------ the model

@@ -116,7 +116,7 @@ class Results:
             raise FileNotFoundError(f"{d}: no summary.json; not a complete migrasim run")
         config = validate(yaml.safe_load((d / "config.yaml").read_text()))
         res = cls(config, *(pd.read_parquet(d / f"{t}.parquet") for t in TABLES))
-        res.summary = json.loads((d / "summary.json").read_text())
+        res.summary = json.loads((d / "summary.json").read_text(), object_hook=_years)
         destab = pd.read_parquet(d / "destabilisation.parquet")
         res.destabilisation = destab.set_index(destab.columns[0])
         other = res.summary.get("compared_to")
@@ -124,6 +124,11 @@ class Results:
             res.baseline = cls(comparison(config, other),
                                *(pd.read_parquet(d / f"baseline_{t}.parquet") for t in TABLES))
         return res
+
+
+def _years(table: dict) -> dict:
+    """JSON keys by year back to integers, as in the summary of a run."""
+    return {int(k) if k.isdigit() else k: v for k, v in table.items()}
 
 
 def _yaml(config: Config) -> str:

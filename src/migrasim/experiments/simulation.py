@@ -42,7 +42,7 @@ class Simulation:
                                 if other and other != self.config.scenario.name else None)
         self.area = study_area(self.config.territory.model_dump(by_alias=True))
         for policy in make_policies(self.config.scenario.policies):
-            policy.select(self.area)  # its territories exist in the study area
+            policy.select(self.area)  # its targets lie in the study area
 
     def run(self, progress: bool | None = None) -> Results:
         """Run the comparison scenario (if any), then the scenario."""

@@ -23,7 +23,7 @@ class AccueilMission(Policy):
         names = self.options.profiles
         unknown = sorted(set(names or ()) - set(model.profiles))
         if unknown:
-            raise ConfigError("policies.AccueilMission.profiles", unknown[0],
+            raise ConfigError(f"{self.key}.profiles", unknown[0],
                               f"profiles of this model {model.profiles}")
         self.rows = (np.arange(len(model.profiles)) if names is None
                      else np.array([model.profiles.index(p) for p in names]))

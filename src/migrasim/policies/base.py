@@ -20,11 +20,11 @@ import importlib
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from migrasim import calendar
 from migrasim.errors import ConfigError
-from migrasim.params import Month, Params, config_error, one_of
+from migrasim.params import Month, Params, config_error, fail, one_of
 from migrasim.territories import Territories
 from migrasim.territories.classification import KINDS
 
@@ -41,6 +41,13 @@ class Targets(Params):
     from_: Month | None = Field(None, alias="from")  # first month (default: the start)
     until: Month | None = None                       # last month (default: the end)
 
+    @model_validator(mode="after")
+    def _dates(self) -> Targets:
+        if self.from_ and self.until and calendar.parse(self.until) < calendar.parse(self.from_):
+            raise fail(f"a month at or after 'from' ({self.from_})", key="until",
+                       value=self.until)
+        return self
+
 
 class Policy:
     """Base class: select territories at start, act while active."""
@@ -56,15 +63,22 @@ class Policy:
         self.first = calendar.parse(o.from_) if o.from_ else -1
         self.last = calendar.parse(o.until) if o.until else 10**9
         self.where = np.array([], dtype=np.int64)
+        self.key = f"policies.{type(self).__name__}"  # how errors name it (see make_policies)
 
     def select(self, territories: Territories) -> np.ndarray:
         """Positions of the targeted territories in the study area."""
-        o = self.options
+        o, key = self.options, self.key
         try:
-            return territories.select(codes=o.territories, group=o.group, kind=o.kind)
+            where = territories.select(codes=o.territories, group=o.group, kind=o.kind)
         except KeyError as err:
-            raise ConfigError(f"policies.{type(self).__name__}", o.group or o.territories,
-                              f"territories of the study area ({err.args[0]})") from None
+            raise ConfigError(f"{key}.territories", o.territories,
+                              f"EPCI codes of the study area ({err.args[0]})") from None
+        if where.size == 0:
+            target = {k: v for k, v in (("territories", o.territories), ("group", o.group),
+                                        ("kind", o.kind)) if v is not None}
+            raise ConfigError(key, target, "targets with at least one territory in the "
+                              "study area (see territory.departements)")
+        return where
 
     def start(self, model: MigrationModel) -> None:
         self.where = self.select(model.territories)

@@ -62,6 +62,12 @@ class Policies(Submodel):
 
 
 def make_policies(specs: Iterable[Mapping]) -> list[Policy]:
-    """The policies a scenario lists (``_target_`` and options each)."""
-    return [policy_class(spec["_target_"])(**{k: v for k, v in spec.items() if k != "_target_"})
-            for spec in specs]
+    """The policies a scenario lists (``_target_`` and options each), named in errors by
+    their place in ``scenario.policies``."""
+    policies = []
+    for i, spec in enumerate(specs):
+        policy = policy_class(spec["_target_"])(
+            **{k: v for k, v in spec.items() if k != "_target_"})
+        policy.key = f"scenario.policies[{i}]"
+        policies.append(policy)
+    return policies

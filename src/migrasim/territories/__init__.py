@@ -171,13 +171,15 @@ def study_area(section: Mapping) -> Territories:
     """The study area a config's territory section describes (``area``, ``overrides``,
     optional ``departements``, ``priors``, ``groups``)."""
     t = load(area=section["area"], overrides=section.get("overrides"), config=section)
-    deps = section.get("departements")
+    deps = [str(d) for d in section.get("departements") or ()]
     if deps:
-        where = t.select(departement=[str(d) for d in deps])
-        if len(where) == 0:
-            raise ConfigError("territory.departements", list(deps),
-                              "département codes of the study area, e.g. ['12', '48']")
-        t = t.subset(where)
+        known = set(t.df["departement"])
+        for i, code in enumerate(deps):
+            if code not in known:
+                raise ConfigError(f"territory.departements[{i}]", code,
+                                  f"a département code of the {section['area']} area, "
+                                  "e.g. '12' (Aveyron), '2A' (Corse-du-Sud)")
+        t = t.subset(t.select(departement=deps))
     return t
 
 
