@@ -95,8 +95,7 @@ class MigrationModel(mesa.Model):
         self.seed, self.scale, self.months = config.seed, config.scale, config.months
         self.start_month = self.month = calendar.parse(config.start)
         self.profiles: list[str] = list(config.model.profiles)
-        self.territories = (area if area is not None
-                            else study_area(config.territory.model_dump(by_alias=True)))
+        self.territories = area if area is not None else study_area(config.territory)
         m = config.model
         self.households: Households = synthesize(self.territories, m.households,
                                                  self.profiles, m.workers, self.scale,

@@ -47,7 +47,7 @@ class Results:
     def area(self) -> Territories:
         """The study area (reloaded from the config for results read from disk)."""
         if self._area is None:
-            self._area = study_area(self.config.territory.model_dump(by_alias=True))
+            self._area = study_area(self.config.territory)
         return self._area
 
     @cached_property

@@ -40,7 +40,7 @@ class Simulation:
         other = self.config.compare_to
         self.baseline_config = (comparison(self.config, other)
                                 if other and other != self.config.scenario.name else None)
-        self.area = study_area(self.config.territory.model_dump(by_alias=True))
+        self.area = study_area(self.config.territory)
         for policy in make_policies(self.config.scenario.policies):
             policy.select(self.area)  # its targets lie in the study area
 

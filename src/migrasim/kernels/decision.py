@@ -19,11 +19,11 @@ class Params(NamedTuple):
     tenure_factor: np.ndarray           # (owner, renter)
     burden_ref: float                   # rent burden above which the hazard rises
     burden_slope: float
-    displaceable: np.ndarray            # (profiles,) bool: renters who can be priced out
+    displaceable: int                   # bit p set: renters of profile p can be priced out
     displacement_threshold: float       # rent burden
     displacement_rate: float            # monthly
-    fragile: np.ndarray                 # (profiles,) bool: projects that can fail
-    failure_classes: np.ndarray         # (hierarchy classes,) bool: where they can fail
+    fragile: int                        # bit p set: projects of profile p can fail
+    failure_classes: int                # bit c set: where (hierarchy class c) they can fail
     failure_rate: float                 # monthly
     project_months: int                 # a project can fail while this young
 
@@ -83,11 +83,12 @@ def decide(seed, month, hh, where, params, type_id, n_types, chunks):
             sums[c, 0, t] += hz
             sums[c, 1, t] += hz / budget[h]
             sums[c, 2, t] += hz * telework[h]
-            if displaceable[p] and not owner[h] and burden > displacement_threshold:
+            if (displaceable >> p) & 1 and not owner[h] and burden > displacement_threshold:
                 if uniform(seed, h, month, DISPLACEMENT) < displacement_rate:
                     reason[h] = DISPLACED
                     continue
-            if fragile[p] and since[h] < project_months and failure_classes[hier[j]]:
+            if ((fragile >> p) & 1 and since[h] < project_months
+                    and (failure_classes >> hier[j]) & 1):
                 if uniform(seed, h, month, FAILURE) < failure_rate * retention:
                     reason[h] = RETURN
                     continue
@@ -97,6 +98,12 @@ def decide(seed, month, hh, where, params, type_id, n_types, chunks):
     for c in range(1, chunks):
         total += sums[c]
     return reason, total
+
+
+def bits(members) -> int:
+    """A set of small indices as the bits of an integer (role tests without a memory load
+    in the per-household loop)."""
+    return sum(1 << int(i) for i in members)
 
 
 def monthly(annual) -> np.ndarray:

@@ -226,11 +226,11 @@ class MesaReference(mesa.Model):
         self.monthly_rate = d.monthly_rate.tolist()
         self.tenure_factor = d.tenure_factor.tolist()  # (owner, renter)
         self.burden_ref, self.burden_slope = float(d.burden_ref), float(d.burden_slope)
-        self.displaceable = d.displaceable.tolist()
+        self.displaceable = [bool(d.displaceable >> p & 1) for p in range(len(self.profiles))]
         self.displacement_threshold = float(d.displacement_threshold)
         self.displacement_rate = float(d.displacement_rate)
-        self.fragile = d.fragile.tolist()
-        self.failure_classes = d.failure_classes.tolist()
+        self.fragile = [bool(d.fragile >> p & 1) for p in range(len(self.profiles))]
+        self.failure_classes = [bool(d.failure_classes >> c & 1) for c in range(len(HIERARCHY))]
         self.failure_rate = float(d.failure_rate)
         self.project_months = int(d.project_months)
         self.becomes = sub.relocation.becomes

@@ -84,11 +84,11 @@ class MoveDecision(Submodel):
             monthly_rate=decision.monthly(table_array(p.annual_rate, profiles)),
             tenure_factor=np.array([p.tenure_factor.owner, p.tenure_factor.renter]),
             burden_ref=p.burden_ref, burden_slope=p.burden_slope,
-            displaceable=np.isin(profiles, p.displacement.profiles),
+            displaceable=decision.bits(profiles.index(q) for q in p.displacement.profiles),
             displacement_threshold=p.displacement.threshold,
             displacement_rate=p.displacement.rate,
-            fragile=np.isin(profiles, failure.profiles),
-            failure_classes=np.isin(HIERARCHY, failure.classes),
+            fragile=decision.bits(profiles.index(q) for q in failure.profiles),
+            failure_classes=decision.bits(HIERARCHY.index(c) for c in failure.classes),
             failure_rate=float(decision.monthly(failure.annual_rate)),
             project_months=failure.months)
         self.movers = np.empty(0, dtype=np.int64)  # households moving this month

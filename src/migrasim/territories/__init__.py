@@ -167,9 +167,12 @@ def load(area: str = "metro", overrides: str | Path | pd.DataFrame | None = None
     return Territories(df, communes, cfg.get("groups", {}))
 
 
-def study_area(section: Mapping) -> Territories:
+def study_area(section) -> Territories:
     """The study area a config's territory section describes (``area``, ``overrides``,
-    optional ``departements``, ``priors``, ``groups``)."""
+    optional ``departements``, ``priors``, ``groups``): a mapping or the checked section
+    (``config.territory``)."""
+    if hasattr(section, "model_dump"):
+        section = section.model_dump(by_alias=True)
     t = load(area=section["area"], overrides=section.get("overrides"), config=section)
     deps = [str(d) for d in section.get("departements") or ()]
     if deps:
