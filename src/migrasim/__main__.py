@@ -19,21 +19,21 @@ from hydra.core.hydra_config import HydraConfig
 from migrasim.config import CONFIG_DIR, jobs, load, validate
 from migrasim.errors import ConfigError, TerritoryDataError
 from migrasim.experiments import Simulation
+from migrasim.territories import Territories
 
 HYDRA_FLAGS = ("--help", "-h", "--hydra-help", "--version", "--cfg", "-c", "--info", "-i",
                "--shell-completion", "-sc", "--resolve", "--package", "-p")
 
 
 def preflight(arguments: Iterable[str]) -> int:
-    """Check every job of the command line as ``Simulation`` would (config, comparison,
+    """Check every job of the command line as ``Simulation`` does (config, comparison,
     study area, policies' territories); returns the number of jobs."""
     todo = jobs(arguments)
-    areas: dict[str, object] = {}
+    areas: dict[str, Territories] = {}  # one study area per distinct territory section
     for overrides in todo:
         config = load(overrides)
         key = config.territory.model_dump_json()
-        if key not in areas:  # one study area per distinct territory section
-            areas[key] = Simulation(config=config).area
+        areas[key] = Simulation(config=config, area=areas.get(key)).area
     return len(todo)
 
 

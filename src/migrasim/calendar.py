@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import re
 
-from migrasim.errors import ConfigError
-
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
-def parse(label: str, key: str = "month") -> int:
+def parse(label: str) -> int:
     """Absolute month number of a 'YYYY-MM' label."""
     m = _MONTH.match(str(label))
     if not m or not 1 <= int(m.group(2)) <= 12:
-        raise ConfigError(key, label, "a month written 'YYYY-MM'")
+        raise ValueError(f"{label!r} is not a month written 'YYYY-MM'")
     return int(m.group(1)) * 12 + int(m.group(2)) - 1
 
 

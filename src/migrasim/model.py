@@ -39,7 +39,6 @@ from migrasim.territories.stock import HousingStock
 
 SCHEDULE = (Policies, Telework, Shocks, MoveDecision, LocationChoice, Capacity, Relocation,
             HousingMarket, Construction, Records, Ageing)
-INITIALISATION = (TerritoryConstants,)  # initialised after the schedule; no monthly step
 
 
 class Territory(mesa.Agent):
@@ -65,7 +64,8 @@ class Territory(mesa.Agent):
 
     @property
     def vacancy(self) -> float:
-        return float(self.model.stock.vacancy()[self.index])
+        stock = self.model.stock
+        return float(stock.vacant[self.index] / max(stock.dwellings[self.index], 1))
 
 
 class MigrationModel(mesa.Model):
@@ -92,9 +92,7 @@ class MigrationModel(mesa.Model):
                            months=months, overrides=overrides)
         super().__init__(rng=config.seed)
         self.config = config
-        self.seed, self.scale, self.months = config.seed, config.scale, config.months
         self.start_month = self.month = calendar.parse(config.start)
-        self.profiles: list[str] = list(config.model.profiles)
         self.territories = area if area is not None else study_area(config.territory)
         m = config.model
         self.households: Households = synthesize(self.territories, m.households,
@@ -134,6 +132,24 @@ class MigrationModel(mesa.Model):
             self.running = False
             for submodel in self.submodels.values():
                 submodel.finalize(self)
+
+    @property
+    def seed(self) -> int:
+        return self.config.seed
+
+    @property
+    def scale(self) -> float:
+        """Simulated households per real household."""
+        return self.config.scale
+
+    @property
+    def months(self) -> int:
+        """Months the run lasts."""
+        return self.config.months
+
+    @property
+    def profiles(self) -> list[str]:
+        return self.config.model.profiles
 
     @property
     def last(self) -> dict[str, int]:

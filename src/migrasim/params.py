@@ -116,9 +116,15 @@ def one_of(options: Iterable[str], what: str = "one of"):
 def _month(value):
     try:
         calendar.parse(value)
-    except ConfigError:
+    except ValueError:
         raise fail("a month written 'YYYY-MM'") from None
     return str(value)
+
+
+def ordered(first: str | None, last: str | None) -> None:
+    """Refuse a period whose last month (``until``) precedes its first (``from``)."""
+    if first and last and calendar.parse(last) < calendar.parse(first):
+        raise fail(f"a month at or after 'from' ({first})", key="until", value=last)
 
 
 Month = Annotated[Any, BeforeValidator(_month), Allowed("a month written 'YYYY-MM'")]
@@ -170,11 +176,11 @@ def _context(name: str) -> Callable[[ValidationInfo], tuple[str, ...] | None]:
     return get
 
 
-def per_profile(value: Any, *, workers: bool = False, partial: bool = False):
+def per_profile(value: Any, *, workers: bool = False):
     """A table with one entry per profile (or per working profile)."""
     role = "workers" if workers else "profiles"
     what = "the working profiles" if workers else "the profiles"
-    return Annotated[dict[str, value], _keyed(_context(role), what, partial)]
+    return Annotated[dict[str, value], _keyed(_context(role), what, False)]
 
 
 def per_kind(value: Any):

@@ -31,7 +31,7 @@ _OVERRIDE = re.compile(r"Could not override '([^']+)'")
 _MERGE = re.compile(r"Error merging override ([^=\s]+)=")
 _GROUP = re.compile(r"Could not find '([^'/]+)/([^']+)'")
 
-__all__ = ["CONFIG_DIR", "Config", "comparison", "compose", "configure", "jobs", "load",
+__all__ = ["CONFIG_DIR", "DEFAULT", "Config", "comparison", "compose", "configure", "jobs", "load",
            "scenarios", "validate"]
 
 
@@ -109,6 +109,9 @@ def validate(cfg: Config | DictConfig | Mapping) -> Config:
     """The checked config: the schema, then what needs several sections (policies)."""
     if isinstance(cfg, Config):
         return cfg
+    if not isinstance(cfg, DictConfig | Mapping):
+        raise ConfigError("config", type(cfg).__name__,
+                          "a migrasim Config, an omegaconf DictConfig or a mapping")
     data = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) \
         else dict(cfg)
     data.pop("hydra", None)
@@ -163,26 +166,45 @@ def load(overrides: Iterable[str] = ()) -> Config:
     return validate(compose(overrides))
 
 
+class _Default:
+    """A keyword argument left to the config's default."""
+
+    def __repr__(self) -> str:
+        return "<the config's default>"
+
+
+DEFAULT = _Default()
+
+
 def configure(config: Config | DictConfig | Mapping | None = None, *,
               scenario: str | None = None, seed: int | None = None, rng: int | None = None,
               scale: float | None = None, months: int | None = None,
-              compare_to: str | None | bool = False, overrides: Iterable[str] = ()) -> Config:
-    """The checked config from keyword arguments (those given override the defaults) or
-    from a config already made; ``rng`` is Mesa's name for ``seed``."""
+              compare_to: str | None | _Default = DEFAULT,
+              overrides: Iterable[str] = ()) -> Config:
+    """The checked config from a config already made, or from the defaults with
+    ``overrides`` and then the keyword arguments given (``rng`` is Mesa's name for
+    ``seed``); a config and keyword arguments or overrides together are refused."""
+    if isinstance(overrides, str) or not isinstance(overrides, Iterable):
+        raise ConfigError("overrides", overrides, "a list of hydra overrides, e.g. "
+                          "['scale=0.001', 'territory.departements=[\"12\"]']")
+    overrides = list(overrides)
+    for key, value in (("seed", seed), ("rng", rng)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ConfigError(key, value, "an integer seed ≥ 0")
     if rng is not None:
-        if seed is not None and int(seed) != int(rng):
+        if seed is not None and seed != rng:
             raise ConfigError("rng", rng, f"the same value as seed ({seed}), or only one")
         seed = rng
+    given = {k: v for k, v in (("scenario", scenario), ("seed", seed), ("scale", scale),
+                               ("months", months)) if v is not None}
+    if compare_to is not DEFAULT:
+        given["compare_to"] = "null" if compare_to is None else compare_to
     if config is not None:
+        if given or overrides:
+            raise ConfigError("config", f"with {sorted(given) or overrides}", "either a config "
+                              "or keyword arguments and overrides, not both")
         return validate(config)
-    args = list(overrides)
-    for key, value in (("scenario", scenario), ("seed", seed), ("scale", scale),
-                       ("months", months)):
-        if value is not None:
-            args.append(f"{key}={value}")
-    if compare_to is not False:
-        args.append(f"compare_to={'null' if compare_to is None else compare_to}")
-    return load(args)
+    return load([*overrides, *(f"{k}={v}" for k, v in given.items())])
 
 
 def jobs(arguments: Iterable[str]) -> list[list[str]]:

@@ -19,28 +19,31 @@ from collections.abc import Iterable
 
 from tqdm import tqdm
 
-from migrasim.config import Config, comparison, configure
+from migrasim.config import DEFAULT, Config, comparison, configure
 from migrasim.experiments.results import Results
 from migrasim.model import MigrationModel
 from migrasim.submodels.levers import make_policies
-from migrasim.territories import study_area
+from migrasim.territories import Territories, study_area
 
 
 class Simulation:
     """One configured run: a scenario, a seed, a scale, any other config override, and
-    the scenario it is compared with. Arguments are those of ``MigrationModel``, plus
-    ``compare_to``; every value is checked here, before any work (``ConfigError``)."""
+    the scenario it is compared with (``compare_to``; ``baseline`` by default, None for
+    none). The other arguments are ``MigrationModel``'s: keyword arguments override
+    ``overrides``, which override the config's defaults; ``config`` is a config already
+    made, ``area`` a study area already loaded for it. Every value, the study area and
+    the policies' territories are checked here, before any work (``ConfigError``)."""
 
     def __init__(self, scenario: str | None = None, *, seed: int | None = None,
                  scale: float | None = None, months: int | None = None,
-                 compare_to: str | None = "baseline", overrides: Iterable[str] = (),
-                 config: Config | None = None):
+                 compare_to: str | None = DEFAULT, overrides: Iterable[str] = (),
+                 config: Config | None = None, area: Territories | None = None):
         self.config = configure(config, scenario=scenario, seed=seed, scale=scale,
                                 months=months, compare_to=compare_to, overrides=overrides)
         other = self.config.compare_to
         self.baseline_config = (comparison(self.config, other)
                                 if other and other != self.config.scenario.name else None)
-        self.area = study_area(self.config.territory)
+        self.area = area if area is not None else study_area(self.config.territory)
         for policy in make_policies(self.config.scenario.policies):
             policy.select(self.area)  # its targets lie in the study area
 

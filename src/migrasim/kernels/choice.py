@@ -1,29 +1,17 @@
 """Location choice kernels: a multinomial logit over every destination territory.
 
-Utility of territory j for household h of profile p living in o:
-
-    V = A[p, j]                                  territory terms: amenities, services,
-                                                 log(1 + dwellings), kind
-                                                 constants, policy terms
-      + same[p] · 1[j = o] + dist[p] · log(1 + km(o, j) / 10)
-      + cost[p] · rent(j) / budget(h)             budget = income / housing factor of the profile
-      + commute[p] · minutes(j, job) · (5 − telework days) / 5
-      + (broadband[p] · bb(j) + coworking[p] · cw(j) + amenities_telework[p] · amen(j))
-        · telework days / 5                      (where one teleworks, the place matters)
-      + return bonus · urban(j)                  failed neo-rural projects only
-
-Everything that does not depend on the household is gathered once per step into lookup
-tables (``Tables``): A[p, j] with the territory constants, the telework terms
-``tele[p, j]``, and float32 copies of distances, commutes and rents, so one utility is
-five multiply-adds on rows read contiguously (the origin's, the job's, the profile's).
-The kernels work in float32 (utilities span a few tens of units; float32 keeps choice
+The utility (submodels/choice.py) is five multiply-adds per territory on rows read
+contiguously: everything that does not depend on the household is gathered once per
+month into the lookup tables of ``Tables`` — A[p, j] with the territory constants, the
+telework terms ``tele[p, j]``, and float32 copies of distances, commutes and rents. The
+kernels work in float32 (utilities span a few tens of units; float32 keeps choice
 probabilities to ~1e-6) and evaluate ``exp`` with a polynomial the compiler vectorises;
 no households × territories matrix is ever built (docs/performance.md).
 
 A choice uses one uniform draw per household and the inverse of the cumulative
 probabilities in territory order, so a small change of utilities moves few choices
 (common random numbers). ``expected_flows`` sums the same probabilities over weighted
-household types: the demand the housing market answers (see market.py and demand.py).
+household types (population/types.py): the demand the housing market answers.
 ``choose_sampled`` is the optional sampled-alternatives variant (importance sampling by
 distance with McFadden's correction).
 """
@@ -95,7 +83,7 @@ def _utilities(v, terms_row, dist, dist_row, cost, rent, tw, tele_row, commuting
     for j in range(n):
         v[j] = (terms_row[j] + dist * dist_row[j] + cost * rent[j] + tw * tele_row[j]
                 + commuting * commute_row[j])
-    if bonus != 0:  # failed neo-rural projects only: a separate pass spares everyone else
+    if bonus != 0:  # failed projects' return moves only: a separate pass spares the rest
         for j in range(n):
             v[j] += bonus * urban[j]
     v[o] += same

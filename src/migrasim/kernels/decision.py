@@ -14,7 +14,9 @@ STAY, ORDINARY, DISPLACED, RETURN = 0, 1, 2, 3
 NEWCOMER_MONTHS = 36  # households that arrived less than three years ago are "newcomers"
 
 
-class Params(NamedTuple):
+class Hazards(NamedTuple):
+    """The decision rules, as arrays and numbers."""
+
     monthly_rate: np.ndarray            # (profiles,): ordinary monthly move probability
     tenure_factor: np.ndarray           # (owner, renter)
     burden_ref: float                   # rent burden above which the hazard rises
@@ -38,7 +40,7 @@ class Conditions(NamedTuple):
 
 
 @nb.njit(parallel=True, cache=True)
-def decide(seed, month, hh, where, params, type_id, n_types, chunks):
+def decide(seed, month, hh, where, hazards, type_id, n_types, chunks):
     """Reason code per household (STAY, ORDINARY, DISPLACED, RETURN), and, in the same
     pass, the sums by household type of the ordinary hazard, of hazard / budget and of
     hazard × telework days: the expected demand the market answers. Type sums are
@@ -53,17 +55,17 @@ def decide(seed, month, hh, where, params, type_id, n_types, chunks):
     hier = where.hier
     shock = where.shock
     newcomer_hazard = where.newcomer_hazard
-    monthly_rate = params.monthly_rate
-    tenure_factor = params.tenure_factor
-    burden_ref = params.burden_ref
-    burden_slope = params.burden_slope
-    displaceable = params.displaceable
-    displacement_threshold = params.displacement_threshold
-    displacement_rate = params.displacement_rate
-    fragile = params.fragile
-    failure_classes = params.failure_classes
-    failure_rate = params.failure_rate
-    project_months = params.project_months
+    monthly_rate = hazards.monthly_rate
+    tenure_factor = hazards.tenure_factor
+    burden_ref = hazards.burden_ref
+    burden_slope = hazards.burden_slope
+    displaceable = hazards.displaceable
+    displacement_threshold = hazards.displacement_threshold
+    displacement_rate = hazards.displacement_rate
+    fragile = hazards.fragile
+    failure_classes = hazards.failure_classes
+    failure_rate = hazards.failure_rate
+    project_months = hazards.project_months
     n = home.shape[0]
     reason = np.zeros(n, dtype=np.int8)
     sums = np.zeros((chunks, 3, n_types))

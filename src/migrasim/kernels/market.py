@@ -14,7 +14,9 @@ class State(NamedTuple):
     smoothed: np.ndarray  # smoothed pressure
 
 
-class Params(NamedTuple):
+class Adjustment(NamedTuple):
+    """How prices answer pressure."""
+
     response: float        # Δlog price per unit of smoothed pressure
     vacancy_weight: float  # weight of vacancy above its initial rate
     inertia: float         # smoothing of pressure
@@ -23,10 +25,10 @@ class Params(NamedTuple):
 
 
 @nb.njit(cache=True)
-def update(state, params, arrivals, departures, vacant, dwellings, vacancy0):
+def update(state, adjustment, arrivals, departures, vacant, dwellings, vacancy0):
     """Update prices, rents and smoothed pressure in place for one month."""
     price, rent, smoothed = state
-    response, vacancy_weight, inertia, max_change, pass_through = params
+    response, vacancy_weight, inertia, max_change, pass_through = adjustment
     for j in range(price.shape[0]):
         stock = max(dwellings[j], 1)
         vacancy = vacant[j] / stock

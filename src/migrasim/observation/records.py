@@ -61,7 +61,7 @@ class Records(Submodel):
         for s in self.sources:
             row.update(s.record(model))
         self.rows.append(row)
-        origin, destination, profile = model.submodels.relocation.flows()
+        origin, destination, profile = model.submodels.relocation.flows(model)
         key = ((origin.astype(np.int64) * n + destination) * len(model.profiles) + profile)
         self.flow_keys.setdefault(model.month // 12, []).append(key)
 

@@ -24,7 +24,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from migrasim import calendar
 from migrasim.errors import ConfigError
-from migrasim.params import Month, Params, config_error, fail, one_of
+from migrasim.params import Month, Params, config_error, one_of, ordered
 from migrasim.territories import Territories
 from migrasim.territories.classification import KINDS
 
@@ -43,9 +43,7 @@ class Targets(Params):
 
     @model_validator(mode="after")
     def _dates(self) -> Targets:
-        if self.from_ and self.until and calendar.parse(self.until) < calendar.parse(self.from_):
-            raise fail(f"a month at or after 'from' ({self.from_})", key="until",
-                       value=self.until)
+        ordered(self.from_, self.until)
         return self
 
 

@@ -96,6 +96,10 @@ class Households:
     def arrays(self) -> HouseholdArrays:
         return HouseholdArrays(*(getattr(self, f.name) for f in fields(self)))
 
+    def update_budget(self, who, housing_factor: np.ndarray) -> None:
+        """Budget of households ``who`` from their income and profile."""
+        self.budget[who] = self.income[who] / housing_factor[self.profile[who]]
+
 
 def allocate(expected: np.ndarray, total: int, u: np.ndarray) -> np.ndarray:
     """Integer counts with the given total, proportional to ``expected`` (stochastic rounding
@@ -142,6 +146,6 @@ def synthesize(territories: Territories, params: HouseholdParams, profiles: list
         owner_share=table_array(params.owner_share, profiles),
         is_worker=np.array([p in workers for p in profiles]),
         local_job_share=float(params.local_job_share), pole=territories.pole))
-    hh.budget[:] = hh.income / table_array(params.housing_factor, profiles)[hh.profile]
+    hh.update_budget(slice(None), table_array(params.housing_factor, profiles))
     return hh
 

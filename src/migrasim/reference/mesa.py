@@ -176,7 +176,7 @@ class MesaReference(mesa.Model):
         self._setup_parameters(model)
 
         t, choice, market, stock = model.territories, sub.choice, sub.market, model.stock
-        self.periods = sub.telework.periods
+        self.telework = sub.telework  # its periods (read only)
         self.shocks = sub.shocks
         self.constants = sub.constants.values.tolist()
         self.kind = t.kind_index.tolist()
@@ -222,7 +222,7 @@ class MesaReference(mesa.Model):
 
     def _setup_parameters(self, model: MigrationModel) -> None:
         sub = model.submodels
-        d = sub.decision.kernel_params
+        d = sub.decision.hazards
         self.monthly_rate = d.monthly_rate.tolist()
         self.tenure_factor = d.tenure_factor.tolist()  # (owner, renter)
         self.burden_ref, self.burden_slope = float(d.burden_ref), float(d.burden_slope)
@@ -262,10 +262,7 @@ class MesaReference(mesa.Model):
         """No policy (refused at construction): the levers stay neutral."""
 
     def update_telework(self) -> None:
-        period = self.periods[0]
-        for p in self.periods:
-            if p.start <= self.month:
-                period = p
+        period = self.telework.period_at(self.month)
         if period is not self.period:
             for agent in self.households:
                 agent.telework_days = agent.telework(period)

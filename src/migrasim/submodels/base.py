@@ -15,7 +15,6 @@ A submodel reads what others own through ``model.submodels.<name>``; its numba k
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -85,9 +84,6 @@ class Submodels(dict):
 class Schedule(tuple):
     """The submodels one month runs, in order. ``str(schedule)`` is the list printed in
     docs/odd.md §3 (a test keeps them equal)."""
-
-    def __new__(cls, submodels: Iterable[Submodel]):
-        return super().__new__(cls, submodels)
 
     def __str__(self) -> str:
         return "\n".join(

@@ -4,7 +4,7 @@ territory (or over sampled alternatives).
 Utility of territory j for household h of profile p living in o:
 
     V = A[p, j]                                  kind constant, amenities, services,
-                                                 size log(1 + dwellings), territory
+                                                 size · log(1 + dwellings), territory
                                                  constant, policy utility lever
       + same[p] · 1[j = o] + dist[p] · log(1 + km(o, j) / 10)
       + cost[p] · rent(j) / budget(h)             budget = income / housing factor
@@ -93,7 +93,7 @@ class LocationChoice(Submodel):
         self.kind_const = np.array([[p.kind[name][k] for k in KINDS] for name in profiles])
         self.scores = {k: t.array(k) for k in SCORES}
         dist = t.distance_km
-        self.log_dist = np.log1p(dist / 10.0).astype(np.float64)
+        self.log_dist = np.log1p(dist / 10.0)
         road = model.config.territory.priors.job_access
         minutes_per_km = road.road_factor / road.speed_kmh * 60.0
         self.commute_min = minutes_per_km * dist + p.commute_access_min  # job row × home
@@ -106,7 +106,9 @@ class LocationChoice(Submodel):
                      * s["coworking"] + c["amenities_telework"][:, None] * s["amenities"]
                      ).astype(f32),
             "commute": np.ascontiguousarray(self.commute_min.T, dtype=f32),
-            "urban": self.urban.astype(f32)}
+            "urban": self.urban.astype(f32), "dist_coef": c["distance"].astype(f32),
+            "same": c["same_territory"].astype(f32), "cost": c["cost"].astype(f32),
+            "commute_coef": c["commute"].astype(f32)}
         self.sample = None
         k, nearest = p.sampling.alternatives, p.sampling.nearest
         if k is not None and nearest < len(t) - 1:  # else nothing left to sample: full set
@@ -131,13 +133,9 @@ class LocationChoice(Submodel):
 
     def lookup(self, model: MigrationModel, terms: np.ndarray) -> choice.Tables:
         """This month's lookup tables of the kernels, given the territory terms."""
-        c, f32, s = self.coef, choice.F32, self.static
-        return choice.Tables(
-            terms=terms.astype(f32), log_dist=s["log_dist"], dist_coef=c["distance"].astype(f32),
-            tele=s["tele"], rent=model.submodels.market.rent.astype(f32),
-            commute=s["commute"], urban=s["urban"], same=c["same_territory"].astype(f32),
-            cost=c["cost"].astype(f32), commute_coef=c["commute"].astype(f32),
-            return_bonus=float(self.params.return_urban_bonus))
+        f32 = choice.F32
+        return choice.Tables(terms=terms.astype(f32), rent=model.submodels.market.rent.astype(f32),
+                             return_bonus=float(self.params.return_urban_bonus), **self.static)
 
     def choose(self, model: MigrationModel, month: int, movers: np.ndarray,
                reason: np.ndarray, tables: choice.Tables) -> np.ndarray:

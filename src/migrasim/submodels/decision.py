@@ -80,7 +80,7 @@ class MoveDecision(Submodel):
     def init(self, model: MigrationModel) -> None:
         p, profiles = self.params, model.profiles
         failure = p.project_failure
-        self.kernel_params = decision.Params(
+        self.hazards = decision.Hazards(
             monthly_rate=decision.monthly(table_array(p.annual_rate, profiles)),
             tenure_factor=np.array([p.tenure_factor.owner, p.tenure_factor.renter]),
             burden_ref=p.burden_ref, burden_slope=p.burden_slope,
@@ -106,7 +106,7 @@ class MoveDecision(Submodel):
                                     model.territories.hierarchy_index, shock,
                                     model.levers.newcomer_hazard)
         return decision.decide(model.seed, month, model.households.arrays(), where,
-                               self.kernel_params, model.types.id, len(model.types),
+                               self.hazards, model.types.id, len(model.types),
                                TYPE_CHUNKS)
 
     def step(self, model: MigrationModel) -> None:

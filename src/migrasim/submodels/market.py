@@ -59,8 +59,9 @@ class HousingMarket(Submodel):
         self.rent = t.array("rent_month").copy()
         self.smoothed = np.zeros(len(t))
         self.initial_vacancy = model.stock.vacancy()
-        self.kernel_params = market.Params(p.response, p.vacancy_weight, p.inertia,
-                                           p.max_monthly_change, p.rent_pass_through)
+        self.adjustment = market.Adjustment(
+            response=p.response, vacancy_weight=p.vacancy_weight, inertia=p.inertia,
+            max_change=p.max_monthly_change, pass_through=p.rent_pass_through)
 
     def expected_flows(self, types: choice.Types,
                        tables: choice.Tables) -> tuple[np.ndarray, np.ndarray]:
@@ -70,7 +71,7 @@ class HousingMarket(Submodel):
     def step(self, model: MigrationModel) -> None:
         types = household_types(model.types, model.submodels.decision.type_sums)
         arrivals, departures = self.expected_flows(types, model.submodels.choice.tables)
-        market.update(market.State(self.price, self.rent, self.smoothed), self.kernel_params,
+        market.update(market.State(self.price, self.rent, self.smoothed), self.adjustment,
                       arrivals, departures, model.stock.vacant, model.stock.dwellings,
                       self.initial_vacancy)
 

@@ -50,19 +50,14 @@ class Relocation(Submodel):
         self.local = np.isin(profiles, self.params.work_where_they_live)
         self.housing_factor = table_array(model.config.model.households.housing_factor,
                                           profiles)
-        empty = np.empty(0, dtype=np.int32)
-        # this month's movers: origin, destination, profile before the move, served, reason
-        self.origin, self.destination, self.profile = empty, empty, empty.astype(np.int8)
-        self.moved, self.why = np.empty(0, dtype=np.bool_), empty.astype(np.int8)
+        self.profile = np.empty(0, dtype=np.int8)  # this month's movers, before moving
 
     def step(self, model: MigrationModel) -> None:
-        decision = model.submodels.decision
-        hh, stock = model.households, model.stock
-        self.origin, self.destination = decision.origin, model.submodels.choice.chosen
-        self.profile, self.why = hh.profile[decision.movers], decision.why
-        self.moved = model.submodels.capacity.moved
-        who, origin = decision.movers[self.moved], self.origin[self.moved]
-        dest, why = self.destination[self.moved], self.why[self.moved]
+        decision, hh, stock = model.submodels.decision, model.households, model.stock
+        moved = model.submodels.capacity.moved
+        self.profile = hh.profile[decision.movers]
+        who, origin = decision.movers[moved], decision.origin[moved]
+        dest, why = model.submodels.choice.chosen[moved], decision.why[moved]
         elsewhere = dest != origin
         hh.origin[who[elsewhere]] = origin[elsewhere]
         hh.months_since_arrival[who[elsewhere]] = 0
@@ -72,7 +67,7 @@ class Relocation(Submodel):
         np.add.at(stock.by_profile, (origin, hh.profile[who]), -1)
         failed = who[why == RETURN]
         hh.profile[failed] = self.becomes
-        hh.budget[failed] = hh.income[failed] / self.housing_factor[hh.profile[failed]]
+        hh.update_budget(failed, self.housing_factor)
         np.add.at(stock.by_profile, (dest, hh.profile[who]), 1)
         w = who[hh.job[who] >= 0]
         far = (model.submodels.choice.commute_min[hh.home[w], hh.job[w]]
@@ -84,15 +79,18 @@ class Relocation(Submodel):
         model.types.update(who, hh.home, hh.profile, hh.job)
 
     def record(self, model: MigrationModel) -> dict[str, np.ndarray]:
-        n = len(model.territories)
-        moved, origin, dest = self.moved, self.origin, self.destination
+        n, decision = len(model.territories), model.submodels.decision
+        moved, origin = model.submodels.capacity.moved, decision.origin
+        dest = model.submodels.choice.chosen
         out = moved & (dest != origin)
         return {"arrivals": np.bincount(dest[out], minlength=n),
                 "departures": np.bincount(origin[out], minlength=n),
                 "internal_moves": np.bincount(origin[moved & (dest == origin)], minlength=n),
-                "displaced": np.bincount(origin[moved & (self.why == DISPLACED)], minlength=n)}
+                "displaced": np.bincount(origin[moved & (decision.why == DISPLACED)],
+                                         minlength=n)}
 
-    def flows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def flows(self, model: MigrationModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Origin, destination and profile (before the move) of this month's moves."""
-        return (self.origin[self.moved], self.destination[self.moved],
-                self.profile[self.moved])
+        moved = model.submodels.capacity.moved
+        return (model.submodels.decision.origin[moved], model.submodels.choice.chosen[moved],
+                self.profile[moved])

@@ -13,7 +13,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from migrasim import calendar
-from migrasim.params import Month, NonNegative, Params, Positive, Profile, fail, keyed, per_class
+from migrasim.params import Month, NonNegative, Params, Positive, Profile, keyed, ordered, per_class
 from migrasim.submodels.base import Submodel
 from migrasim.territories.classification import HIERARCHY
 
@@ -32,9 +32,7 @@ class Shock(Params):
 
     @model_validator(mode="after")
     def _dates(self) -> Shock:
-        if calendar.parse(self.until) < calendar.parse(self.from_):
-            raise fail(f"a month at or after 'from' ({self.from_})", key="until",
-                       value=self.until)
+        ordered(self.from_, self.until)
         return self
 
 
