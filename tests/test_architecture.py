@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from migrasim import MigrationModel, Simulation
+from migrasim import ConfigError, MigrationModel, Simulation
 from migrasim.model import SCHEDULE
 from migrasim.observation.records import Records, columns
 from migrasim.reference import MesaReference
@@ -90,6 +90,37 @@ def test_the_reference_follows_the_schedule_or_says_what_it_lacks():
                        schedule=schedule)
     with pytest.raises(ValueError, match=r"no step for the submodel\(s\) \['newcomers'\]"):
         MesaReference(m)
+
+
+@pytest.mark.parametrize(("schedule", "allowed"), [
+    ([SCHEDULE[4], *SCHEDULE[:4], *SCHEDULE[5:]],
+     "'choice' after 'shocks', whose output of the month it reads"),
+    ([*SCHEDULE, SCHEDULE[-1]], "each submodel once ('ageing' twice)"),
+    ([s for s in SCHEDULE if s.name != "market"], "'construction' after 'market'"),
+    ([s for s in SCHEDULE if s.name not in ("market", "construction")],
+     "a 'market' submodel, whose state 'decision' reads"),
+])
+def test_a_schedule_out_of_order_is_refused_before_any_step(schedule, allowed):
+    with pytest.raises(ConfigError, match=re.escape(f"; allowed: {allowed}")):
+        MigrationModel("baseline", scale=0.002, months=1, overrides=LOZERE, schedule=schedule)
+
+
+def test_a_submodel_without_its_config_section_is_refused():
+    class Unknown(Submodel):
+        name, title, section = "unknown", "Unknown", "model.unknown"
+
+    with pytest.raises(ConfigError, match=r"^schedule: 'Unknown' is not allowed; allowed: "
+                                          r"submodels whose parameters \(model\.unknown\)"):
+        MigrationModel("baseline", scale=0.002, months=1, overrides=LOZERE,
+                       schedule=[*SCHEDULE, Unknown])
+
+
+def test_a_finished_run_does_not_step_again():
+    m = MigrationModel("baseline", scale=0.002, months=1, overrides=LOZERE, collect=False)
+    m.step()
+    assert not m.running
+    with pytest.raises(RuntimeError, match="ended after its 1 months"):
+        m.step()
 
 
 def test_the_model_keeps_few_attributes_of_its_own(model):

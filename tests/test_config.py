@@ -32,7 +32,7 @@ import migrasim.experiments.simulation
 import migrasim.model
 from migrasim import ConfigError, MigrationModel, Results, Simulation
 from migrasim.__main__ import preflight
-from migrasim.config import compose, jobs, load, validate
+from migrasim.config import CONFIG_DIR, compose, jobs, load, validate
 
 PROFILES = "['manager', 'hybrid', 'neo_rural', 'retiree', 'precarious', 'stable']"
 WORKERS = "['manager', 'hybrid', 'neo_rural', 'precarious', 'stable']"
@@ -246,7 +246,16 @@ BAD_VALUES = [
     case(_accueil("group:petr_haut_rouergue,bonus:1"), "scenario.policies[0].bonus",
          "unknown key 'bonus'", f"the keys {ACCUEIL}", id="policy: unknown option"),
     case(_accueil("group:petr_haut_rouergue,retention:high"), "scenario.policies[0].retention",
-         "'high' is not allowed", "a number ≥ 0.0", id="policy: option of the wrong type"),
+         "'high' is not allowed", "a number in [0.0, 1.0]",
+         id="policy: option of the wrong type"),
+    case(_accueil("group:petr_haut_rouergue,retention:1.7"), "scenario.policies[0].retention",
+         "1.7 is not allowed", "a number in [0.0, 1.0]", id="policy: retention pushing out"),
+    case("scenario=baseline,covid", "scenario", "'baseline,covid' is not allowed",
+         f"one of {SCENARIOS} (a comma sweep needs --multirun)", id="sweep without --multirun"),
+    case("model.equilibrium.net_migration_per_year.11=-1000",
+         "model.equilibrium.net_migration_per_year.11", "new key '11'",
+         "adding it with +model.equilibrium.net_migration_per_year.11=-1000",
+         id="a new entry of a table needs +"),
     case(_accueil("group:petr_haut_rouerge"), "scenario.policies[0].group",
          "'petr_haut_rouerge' is not allowed", "one of the groups of territory.groups "
          "['petr_haut_rouergue']; did you mean 'petr_haut_rouergue'?",
@@ -293,8 +302,10 @@ def test_the_shipped_scenarios_and_small_settings_are_accepted():
 # ---------------------------------------------------------------------- unknown keys
 UNKNOWN_KEYS = [
     ("+model.market.respons=2", "model.market.respons", f"the keys {MARKET}", "response"),
-    ("model.market.respons=2", "model.market.respons",
-     f"the keys {MARKET} (a new key: +model.market.respons=...)", "response"),
+    ("model.market.respons=2", "model.market.respons", f"the keys {MARKET}", "response"),
+    ("territory.groups.petr_haut_rouerge=[1]", "territory.groups.petr_haut_rouerge",
+     "the keys ['petr_haut_rouergue'] (a new key: +territory.groups.petr_haut_rouerge=...)",
+     "petr_haut_rouergue"),
     ("+territory.prior=1", "territory.prior",
      "the keys ['area', 'departements', 'overrides', 'priors', 'groups']", "priors"),
     ("territory.priors.price.maxx=1", "territory.priors.price.maxx", "the keys ['base', ", "max"),
@@ -335,6 +346,28 @@ def test_an_unknown_key_without_plus_is_answered_like_with_plus(overrides, close
 def test_a_policy_ending_before_it_starts_is_refused():
     err = refusal([_accueil("group:petr_haut_rouergue,from:'2023-01',until:'2022-01'")])
     assert str(err).startswith("scenario.policies[0].until: '2022-01' is not allowed")
+
+
+@pytest.fixture
+def scenario_file():
+    """A scenario file written for one test in the package's scenario folder."""
+    path = CONFIG_DIR / "scenario" / "my_copy.yaml"
+    yield path
+    path.unlink(missing_ok=True)
+
+
+def test_a_scenario_file_is_named_after_itself(scenario_file):
+    scenario_file.write_text((CONFIG_DIR / "scenario" / "baseline.yaml").read_text())
+    err = refusal(["scenario=my_copy"])  # a copy still named baseline: no silent mix-up
+    assert str(err).startswith("scenario.name: 'baseline' is not allowed; allowed: "
+                               "'my_copy', the name of its file")
+    assert load(["scenario=my_copy", "scenario.name=my_copy"]).scenario.name == "my_copy"
+
+
+def test_a_scenario_file_that_is_not_yaml_is_refused_in_one_line(scenario_file):
+    scenario_file.write_text("name: my_copy\ntelework: [\n  - from")
+    err = refusal(["scenario=my_copy"])
+    assert err.key == "configs" and "my_copy.yaml" in str(err) and "valid YAML" in str(err)
 
 
 # ------------------------------------------------------------------ profiles are data

@@ -36,7 +36,9 @@ def test_fixed_runs_reproduce_the_baseline(name):
                if got["figures"][k] != v}
     if regression.machine() == BASELINE["machine"]:
         assert got["digests"] == want["digests"], (
-            f"{name}: outputs changed; headline figures (now, baseline): {changed}")
+            f"{name}: outputs changed; headline figures (now, baseline): {changed}. If the "
+            "change is intended, update the baseline in a commit of its own that says why: "
+            "python tests/regression.py --update")
         return
     warnings.warn(f"baseline made on {BASELINE['machine']}, this CPU is "
                   f"{regression.machine()}: headline figures compared within tolerances",

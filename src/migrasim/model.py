@@ -108,6 +108,7 @@ class MigrationModel(mesa.Model):
         self.submodels = Submodels((s.name, s) for s in monthly)
         self.submodels["constants"] = TerritoryConstants.from_config(config, values=constants)
         self.schedule = Schedule(monthly)
+        self.schedule.check(others=[self.submodels.constants])
         for submodel in self.submodels.values():
             submodel.init(self)
         self.datacollector = mesa.DataCollector(model_reporters={
@@ -123,6 +124,8 @@ class MigrationModel(mesa.Model):
 
     def step(self) -> None:
         """One month: every submodel of the schedule in turn."""
+        if not self.running:
+            raise RuntimeError(f"the run has ended after its {self.months} months")
         for submodel in self.schedule:
             submodel.step(self)
         self.month += 1
@@ -132,6 +135,11 @@ class MigrationModel(mesa.Model):
             self.running = False
             for submodel in self.submodels.values():
                 submodel.finalize(self)
+
+    def __repr__(self) -> str:
+        return (f"MigrationModel({self.config.scenario.name!r}, seed {self.seed}, scale "
+                f"{self.scale:g}, month {calendar.label(self.month)}, "
+                f"{len(self.households):,} households, {len(self.territories):,} EPCI)")
 
     @property
     def seed(self) -> int:

@@ -167,12 +167,14 @@ def _keyed(expected: Callable[[ValidationInfo], tuple[str, ...] | None], what: s
                                problem="missing")
         return table
 
+    check.keys, check.complete = expected, not partial  # read by open_table
     return AfterValidator(check)
 
 
 def _context(name: str) -> Callable[[ValidationInfo], tuple[str, ...] | None]:
-    def get(info: ValidationInfo):
-        return tuple(info.context[name]) if info.context and name in info.context else None
+    def get(info: ValidationInfo | None):
+        context = getattr(info, "context", None)
+        return tuple(context[name]) if context and name in context else None
     return get
 
 
@@ -283,6 +285,20 @@ def _at(root: type[BaseModel], loc: list) -> tuple[Any, list] | None:
         else:
             return None
     return _strip(ann, meta)
+
+
+def open_table(root: type[BaseModel], loc: list) -> tuple[bool, list[str] | None]:
+    """Whether ``loc`` under ``root`` is a table that takes new keys (not a section, nor a
+    table with every key of a fixed set, e.g. one per profile), and its allowed keys if
+    they are fixed."""
+    found = _at(root, loc)
+    if found is None or get_origin(found[0]) is not dict:
+        return False, None
+    for m in found[1]:
+        func = getattr(m, "func", None)
+        if hasattr(func, "complete"):
+            return not func.complete, func.keys(None)
+    return True, None
 
 
 def keys_at(root: type[BaseModel], loc: list) -> list[str]:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+import yaml
 from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
@@ -23,7 +24,7 @@ from pydantic import ValidationError
 
 from migrasim.config.schema import Config, Roles
 from migrasim.errors import ConfigError
-from migrasim.params import config_error, keys_at, suggest
+from migrasim.params import config_error, keys_at, open_table, suggest
 from migrasim.policies import policy_class
 
 CONFIG_DIR = Path(__file__).parents[1] / "configs"
@@ -44,19 +45,30 @@ def compose(overrides: Iterable[str] = ()) -> DictConfig:
     """The main config with hydra-style overrides, without running hydra's app (not yet
     checked: see :func:`load`)."""
     overrides = list(overrides)
-    for a in overrides:
-        if a.startswith("scenario=") and a.split("=", 1)[1] not in scenarios():
-            raise ConfigError("scenario", a.split("=", 1)[1], f"one of {scenarios()}")
+    requested = [a.split("=", 1)[1] for a in overrides if a.startswith("scenario=")]
+    for name in requested:
+        if name not in scenarios():
+            sweep = " (a comma sweep needs --multirun)" if "," in name else ""
+            raise ConfigError("scenario", name, f"one of {scenarios()}{sweep}")
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
             cfg = hydra_compose(config_name="config", overrides=overrides)
     except HydraException as err:
         raise _hydra_error(err, overrides) from None
+    except yaml.YAMLError as err:  # a config file that is not YAML
+        where = str(getattr(err, "problem_mark", "") or "").strip().replace("\n", " ")
+        raise ConfigError("configs", where or "a file", f"valid YAML ({err.problem})") \
+            from None
     finally:
         GlobalHydra.instance().clear()
     OmegaConf.set_struct(cfg, False)
     cfg.pop("hydra", None)
+    named = cfg.get("scenario", {}).get("name")
+    renamed = any(a.lstrip("+").startswith("scenario.name=") for a in overrides)
+    if requested and named != requested[-1] and not renamed:
+        raise ConfigError("scenario.name", named, f"{requested[-1]!r}, the name of its file "
+                          f"configs/scenario/{requested[-1]}.yaml (or set scenario.name=...)")
     return cfg
 
 
@@ -77,10 +89,16 @@ def _hydra_error(err: HydraException, overrides: list[str]) -> ConfigError:
             size = len(node) if node is not None else 0
             return ConfigError(key, value, f"an entry 0..{size - 1}, or the whole list "
                                f"({'.'.join(path[:-1])}=[...])", problem="no such entry")
-        keys = [str(k) for k in node] if isinstance(node, DictConfig) else \
-            keys_at(Config, path[:-1])
-        return ConfigError(key, value, f"the keys {keys} (a new key: +{'.'.join(path)}=...)"
-                           f"{suggest(path[-1], keys)}", problem=f"unknown key {path[-1]!r}")
+        grows, allowed = open_table(Config, path[:-1])
+        keys = keys_at(Config, path[:-1]) or list(allowed or ()) or (
+            [str(k) for k in node] if isinstance(node, DictConfig) else [])
+        table = f" (a new key: +{'.'.join(path)}=...)" if grows else ""
+        if grows and path[-1] in keys:  # allowed, but hydra adds keys only with +
+            shown = value if path == target.split(".") else "..."
+            return ConfigError(key, value, f"adding it with +{'.'.join(path)}={shown}",
+                               problem=f"new key {path[-1]!r}")
+        return ConfigError(key, value, f"the keys {keys}{table}{suggest(path[-1], keys)}",
+                           problem=f"unknown key {path[-1]!r}")
     m = _GROUP.search(text)
     if m:
         options = sorted(p.stem for p in (CONFIG_DIR / m.group(1)).glob("*.yaml"))

@@ -208,7 +208,7 @@ class TerritoryConfig(Params):
                             Allowed("null or a non-empty list of département codes")] = None
     overrides: str | None = None
     priors: Priors
-    groups: Annotated[Any, BeforeValidator(_groups),
+    groups: Annotated[dict[str, Any], BeforeValidator(_groups),
                       Allowed("a table of group name: list of EPCI codes")] = {}
 
 

@@ -20,6 +20,10 @@ def plot_map(territories, column: str | None = None, *, ax=None, values=None,
     import matplotlib.pyplot as plt
 
     df: pd.DataFrame = getattr(territories, "df", territories)
+    for key, name in (("column", column), ("size", size)):
+        if name is not None and name not in df.columns:
+            raise ValueError(f"plot_map {key}: {name!r} is not a column of the territories; "
+                             f"allowed: one of {sorted(df.columns)}")
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 7))
     c = values if values is not None else (df[column].to_numpy() if column else None)

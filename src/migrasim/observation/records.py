@@ -43,6 +43,7 @@ class Records(Submodel):
 
     name = "records"
     title = "Records"
+    after = ("relocation",)
 
     def init(self, model: MigrationModel) -> None:
         self.rows: list[dict[str, np.ndarray]] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from migrasim.errors import ConfigError
-from migrasim.params import NonNegative, Profile, Real
+from migrasim.params import Probability, Profile, Real
 from migrasim.policies.base import Policy, Targets
 
 
@@ -15,7 +15,7 @@ class AccueilMission(Policy):
 
     class Options(Targets):
         marketing_bonus: Real = 0.3       # design: utility added for the targeted profiles
-        retention: NonNegative = 0.7      # design: × newcomers' move and failure hazards
+        retention: Probability = 0.7      # design: × newcomers' move and failure hazards
         profiles: list[Profile] | None = None  # targeted profiles (default: all)
 
     def start(self, model) -> None:

@@ -15,11 +15,14 @@ A submodel reads what others own through ``model.submodels.<name>``; its numba k
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+
+from migrasim.errors import ConfigError
 
 if TYPE_CHECKING:
     from migrasim.model import MigrationModel
@@ -45,6 +48,8 @@ class Submodel:
     title: ClassVar[str]             # its name in the ODD protocol
     section: ClassVar[str | None] = None  # dotted path of its parameters in the config
     results: ClassVar[tuple[Result, ...]] = ()
+    after: ClassVar[tuple[str, ...]] = ()  # submodels whose output of the month it reads
+    reads: ClassVar[tuple[str, ...]] = ()  # other submodels whose state it reads
 
     def __init__(self, params: Any = None):
         self.params = params
@@ -52,7 +57,15 @@ class Submodel:
     @classmethod
     def from_config(cls, config, **kwargs) -> Submodel:
         """The submodel with its parameters read from ``config`` at ``section``."""
-        return cls(attrgetter(cls.section)(config) if cls.section else None, **kwargs)
+        if cls.section is None:
+            return cls(None, **kwargs)
+        try:
+            params = attrgetter(cls.section)(config)
+        except AttributeError:
+            raise ConfigError("schedule", cls.__name__, f"submodels whose parameters "
+                              f"({cls.section}) are in the config schema, or an instance "
+                              "with its parameters") from None
+        return cls(params, **kwargs)
 
     def init(self, model: MigrationModel) -> None:
         """Set up state once the territories, households and housing stock exist."""
@@ -84,6 +97,25 @@ class Submodels(dict):
 class Schedule(tuple):
     """The submodels one month runs, in order. ``str(schedule)`` is the list printed in
     docs/odd.md §3 (a test keeps them equal)."""
+
+    def check(self, others: Iterable[Submodel] = ()) -> None:
+        """Refuse a schedule that runs a submodel twice, before the submodels whose
+        output of the month it reads, or without one whose state it or one of ``others``
+        (the initialisation submodels) reads."""
+        names, others = list(self.names), list(others)
+        every = names + [o.name for o in others]
+        for i, s in enumerate(self):
+            if s.name in every[:i] or every.count(s.name) > 1:
+                raise ConfigError("schedule", names, f"each submodel once ({s.name!r} twice)")
+            for other in s.after:
+                if other not in names[:i]:
+                    raise ConfigError("schedule", names, f"{s.name!r} after {other!r}, whose "
+                                      "output of the month it reads")
+        for s in [*self, *others]:
+            for other in s.reads:
+                if other not in every:
+                    raise ConfigError("schedule", names, f"a {other!r} submodel, whose state "
+                                      f"{s.name!r} reads")
 
     def __str__(self) -> str:
         return "\n".join(

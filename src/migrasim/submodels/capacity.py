@@ -28,6 +28,7 @@ class Capacity(Submodel):
 
     name = "capacity"
     title = "Capacity"
+    after = ("decision", "choice")
     results = (Result("unmet_demand", "households",
                       "movers who found no vacant dwelling here and stayed home"),)
 

@@ -82,6 +82,8 @@ class LocationChoice(Submodel):
     name = "choice"
     title = "Location choice"
     section = "model.choice"
+    after = ("shocks", "decision")
+    reads = ("market", "constants")
     results = (Result("wanted_arrivals", "households",
                       "movers who chose this territory from another, served or not"),)
 

@@ -42,6 +42,7 @@ class TerritoryConstants(Submodel):
     name = "constants"
     title = "Territory constants"
     section = "model.equilibrium"
+    reads = ("decision", "choice", "market")
 
     def __init__(self, params: EquilibriumParams, values: np.ndarray | None = None):
         super().__init__(params)

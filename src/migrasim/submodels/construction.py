@@ -33,6 +33,7 @@ class Construction(Submodel):
     name = "construction"
     title = "Construction"
     section = "model.construction"
+    after = ("market",)
 
     def init(self, model: MigrationModel) -> None:
         self.built = np.zeros(len(model.territories))  # fractions of dwellings under way

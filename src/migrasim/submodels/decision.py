@@ -76,6 +76,8 @@ class MoveDecision(Submodel):
     name = "decision"
     title = "Move decision"
     section = "model.move"
+    after = ("shocks",)
+    reads = ("market",)
 
     def init(self, model: MigrationModel) -> None:
         p, profiles = self.params, model.profiles

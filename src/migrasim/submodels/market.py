@@ -49,6 +49,7 @@ class HousingMarket(Submodel):
     name = "market"
     title = "Housing market"
     section = "model.market"
+    after = ("decision", "choice")
     results = (Result("price_m2", "€/m²", "price of existing dwellings"),
                Result("rent_month", "€/month", "rent of a typical dwelling"))
 

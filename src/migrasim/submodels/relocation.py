@@ -36,6 +36,7 @@ class Relocation(Submodel):
     name = "relocation"
     title = "Relocation"
     section = "model.relocation"
+    after = ("decision", "choice", "capacity")
     results = (
         Result("arrivals", "households", "households that moved in from another EPCI"),
         Result("departures", "households", "households that moved out to another EPCI"),

@@ -209,8 +209,11 @@ def read_overrides(source: str | Path | pd.DataFrame, epci: pd.DataFrame,
                                  "allowed: exactly one of them")
     key = "epci" if "epci" in raw.columns else "commune" if "commune" in raw.columns else None
     if key is None:
+        hint = " (columns separated by ';'? write a comma-separated file)" if any(
+            ";" in str(c) for c in raw.columns) else ""
         raise TerritoryDataError(f"{name}: missing key column; allowed: 'epci' (SIREN code) or "
-                                 f"'commune' (INSEE code); found columns {list(raw.columns)}")
+                                 f"'commune' (INSEE code); found columns {list(raw.columns)}"
+                                 f"{hint}")
     codes = raw[key].astype(str).str.strip()
     known = set(epci.index) if key == "epci" else set(communes["code"])
     for i, code in enumerate(codes):
