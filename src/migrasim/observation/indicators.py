@@ -18,7 +18,6 @@ Definitions (also in docs/odd.md):
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from migrasim.territories import Territories
@@ -30,8 +29,9 @@ def mobility(territories: pd.DataFrame, flows: pd.DataFrame) -> pd.Series:
     is annualised from its simulated months)."""
     monthly = territories.assign(year=territories["month"].str[:4].astype(int)).groupby(
         ["year", "month"])["population"].sum().groupby("year").mean()
-    annualised = flows.groupby("year")["persons"].sum() * 12.0 / _months_per_year(territories)
-    return 100 * annualised / monthly
+    months = _months_per_year(territories)
+    moved = flows.groupby("year")["persons"].sum().reindex(months.index, fill_value=0.0)
+    return 100 * (moved * 12.0 / months) / monthly  # a year without a move: 0 %, not NaN
 
 
 def _with_geo(flows: pd.DataFrame, t: Territories) -> pd.DataFrame:
@@ -87,8 +87,8 @@ def destabilisation(run: pd.DataFrame, base: pd.DataFrame | None, t: Territories
         stock = run[run["month"] == run["month"].min()].set_index("epci")["dwellings"]
         extra = 100 * (total["arrivals"] - btotal) / stock
         out["extra_arrivals_pct_stock"] = extra
-        out["small_flows_elasticity"] = np.where(extra > 0.1, out["price_vs_baseline_pct"] / extra,
-                                                 np.nan)
+        # aligned by EPCI code, not by position (the study area need not be in code order)
+        out["small_flows_elasticity"] = (out["price_vs_baseline_pct"] / extra).where(extra > 0.1)
         out["displaced_vs_baseline"] = total["displaced"] - base.groupby("epci")["displaced"].sum()
     return out
 

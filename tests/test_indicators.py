@@ -1,0 +1,469 @@
+"""Specification of the indicators and of the records, by hand-computed examples.
+
+Four made-up EPCI (codes shortened to letters, in code order as in the shipped tables),
+two in Île-de-France and two in one département of Occitanie, fifteen months
+(2019-01 .. 2020-03: a full year and a quarter) and a few moves. Every expected number
+is written by hand, with its arithmetic in a comment; none is copied from a run. The
+last tests check identities between the tables of a real small run.
+"""
+
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from migrasim.experiments import Simulation
+from migrasim.observation import indicators
+from migrasim.observation.records import STOCK, Records
+from migrasim.submodels.market import HousingMarket
+from migrasim.submodels.relocation import Relocation
+from migrasim.territories import Territories
+
+CODES = ["A", "B", "C", "D"]
+AREA = Territories(pd.DataFrame({
+    "name": ["Grand Paris", "Versailles", "Rodez", "Aubrac"],
+    "departement": ["75", "78", "12", "12"],
+    "region": ["11", "11", "76", "76"],  # 11: Île-de-France
+    "hierarchy": ["paris", "large_urban", "medium", "small_rural"],
+    "price_m2": [10_000.0, 4_000.0, 2_000.0, 1_000.0],
+    "dwelling_m2": [60.0, 75.0, 80.0, 100.0],
+    "income_month": [2_750.0, 2_500.0, 2_000.0, 1_250.0],
+    "household_size": [2.0, 2.5, 3.0, 1.6],
+}, index=pd.Index(CODES, name="code")), communes=pd.DataFrame(), groups={})
+
+MONTHS = [f"2019-{m:02d}" for m in range(1, 13)] + ["2020-01", "2020-02", "2020-03"]
+
+# Moves in persons (households × household size of the origin), as flows_table gives them.
+FLOWS = pd.DataFrame([
+    (2019, "A", "A", 100.0),  # within the EPCI (and the département)
+    (2019, "A", "B", 200.0),  # within Île-de-France, 75 → 78
+    (2019, "C", "D", 300.0),  # within département 12
+    (2019, "D", "A", 400.0),  # into Île-de-France
+    (2019, "B", "C", 250.0),  # out of Île-de-France
+    (2019, "D", "C", 250.0),  # within département 12
+    (2020, "B", "C", 50.0),   # out of Île-de-France, in the 3 months of 2020
+    (2020, "C", "C", 250.0),  # within the EPCI
+], columns=["year", "origin", "destination", "persons"])
+# persons a year: 2019: 100 + 200 + 300 + 400 + 250 + 250 = 1,500; 2020: 50 + 250 = 300;
+# all: 1,800
+
+
+def monthly(**columns: dict) -> pd.DataFrame:
+    """A territories table (weighted, EPCI × month) whose column ``k`` holds
+    ``columns[k][code]`` for EPCI ``code`` every month."""
+    return pd.DataFrame([{"month": m, "epci": c, **{k: v[c] for k, v in columns.items()}}
+                         for m in MONTHS for c in CODES])
+
+
+def put(table: pd.DataFrame, month: str, column: str, **values: float) -> None:
+    """Set ``column`` of the given EPCI (keywords) in ``month``."""
+    for code, value in values.items():
+        table.loc[(table["month"] == month) & (table["epci"] == code), column] = value
+
+
+def run_table() -> pd.DataFrame:
+    """The scenario's territories table."""
+    zero = dict.fromkeys(CODES, 0.0)
+    t = monthly(population={"A": 6_000.0, "B": 4_500.0, "C": 2_500.0, "D": 2_000.0},
+                price_m2=AREA.df["price_m2"].to_dict(),
+                dwellings={"A": 11_000.0, "B": 5_500.0, "C": 4_400.0, "D": 2_200.0},
+                arrivals=zero, displaced=zero)
+    # 2019: 15,000 persons every month; 2020: A 5,000, 6,000, 7,000 → 14,000, 15,000, 16,000
+    for month, a in zip(MONTHS[12:], (5_000.0, 6_000.0, 7_000.0), strict=True):
+        put(t, month, "population", A=a)
+    put(t, "2020-03", "price_m2", A=11_000.0, B=4_000.0, C=2_100.0, D=900.0)
+    put(t, "2019-01", "dwellings", A=10_000.0, B=5_000.0, C=4_000.0, D=2_000.0)  # the stock
+    put(t, "2019-06", "arrivals", A=30.0)
+    put(t, "2020-02", "arrivals", A=20.0)
+    put(t, "2019-09", "arrivals", B=10.0)
+    put(t, "2019-04", "arrivals", C=4.0)
+    put(t, "2020-03", "arrivals", C=5.0)
+    put(t, "2020-01", "arrivals", D=1.0)
+    put(t, "2019-05", "displaced", A=3.0)
+    put(t, "2020-03", "displaced", A=4.0)
+    put(t, "2019-11", "displaced", C=2.0)
+    put(t, "2020-02", "displaced", D=5.0)
+    return t  # arrivals: A 50, B 10, C 9, D 1; displaced: A 7, B 0, C 2, D 5
+
+
+def base_table() -> pd.DataFrame:
+    """The comparison run's territories table: other prices, arrivals and displaced."""
+    t = run_table()
+    t["price_m2"] = t["epci"].map(AREA.df["price_m2"])
+    t[["arrivals", "displaced"]] = 0.0
+    put(t, "2020-03", "price_m2", A=8_800.0, B=5_000.0, C=2_000.0, D=900.0)
+    put(t, "2019-06", "arrivals", A=30.0)
+    put(t, "2019-09", "arrivals", B=5.0)
+    put(t, "2019-04", "arrivals", C=4.0)
+    put(t, "2019-05", "displaced", A=2.0)
+    put(t, "2019-07", "displaced", B=1.0)
+    put(t, "2019-11", "displaced", C=2.0)
+    return t  # arrivals: A 30, B 5, C 4, D 0; displaced: A 2, B 1, C 2, D 0
+
+
+# --- mobility and the flows indicators ------------------------------------------------
+
+def test_mobility_is_persons_moving_a_year_over_the_mean_population_and_annualised():
+    """A partial year counts its moves at the yearly pace of its simulated months."""
+    rate = indicators.mobility(run_table(), FLOWS)
+    assert rate.to_dict() == pytest.approx({
+        2019: 10.0,  # 100 × 1,500 / 15,000
+        2020: 8.0,   # 100 × (300 × 12 / 3) / mean(14,000, 15,000, 16,000)
+    })
+
+
+def test_a_year_without_any_move_has_a_mobility_rate_of_zero():
+    """E.g. a tiny study area at a small scale whose last year has one simulated month."""
+    rate = indicators.mobility(run_table(), FLOWS[FLOWS["year"] == 2019])
+    assert rate.to_dict() == {2019: 10.0, 2020: 0.0}  # 2020: 0 persons moved
+
+
+def test_within_departement_share_counts_moves_inside_an_epci():
+    """Moves inside an EPCI stay in its département (INSEE's "two moves in three")."""
+    share = indicators.within_departement_share(FLOWS, AREA)
+    assert share == pytest.approx(0.5)  # (A→A 100 + C→D 300 + D→C 250 + C→C 250) / 1,800
+
+
+def test_idf_net_migration_is_arrivals_from_other_regions_minus_departures_annualised():
+    """Moves inside Île-de-France (A→B) and outside it (C→D) do not count."""
+    net = indicators.idf_net_migration(FLOWS, AREA, run_table())
+    assert net.to_dict() == pytest.approx({
+        2019: 150.0,   # in D→A 400 − out B→C 250
+        2020: -200.0,  # (0 − B→C 50) × 12 / 3 months
+    })
+
+
+def test_idf_net_migration_is_zero_in_a_year_without_moves_across_its_border():
+    net = indicators.idf_net_migration(FLOWS[FLOWS["year"] == 2019], AREA, run_table())
+    assert net.to_dict() == pytest.approx({2019: 150.0, 2020: 0.0})
+
+
+def test_hierarchy_matrix_gives_shares_of_all_moves_by_class_of_origin_and_destination():
+    """Rows are the origin's class, columns the destination's; within-EPCI moves count."""
+    m = indicators.hierarchy_matrix(FLOWS, AREA)
+    expected = {  # (origin class, destination class): persons / 1,800
+        ("paris", "paris"): 100 / 1_800,               # A→A
+        ("paris", "large_urban"): 200 / 1_800,         # A→B
+        ("medium", "small_rural"): 300 / 1_800,        # C→D
+        ("small_rural", "paris"): 400 / 1_800,         # D→A
+        ("large_urban", "medium"): (250 + 50) / 1_800,  # B→C in 2019 and 2020
+        ("small_rural", "medium"): 250 / 1_800,        # D→C
+        ("medium", "medium"): 250 / 1_800,             # C→C
+    }
+    got = {(o, d): v for o, row in m.iterrows() for d, v in row.items() if v != 0}
+    assert got == pytest.approx(expected)
+    assert m.loc["paris", "small_rural"] == 0.0  # the reverse of D→A
+
+
+def test_newcomers_share_is_the_share_of_arrivals_from_another_departement():
+    """Arrivals are moves from another EPCI: C's own within-EPCI moves are not arrivals."""
+    share = indicators.newcomers_share(FLOWS, AREA)
+    assert share.to_dict() == pytest.approx({
+        "A": 1.0,              # D→A 400 from département 12 into 75
+        "B": 1.0,              # A→B 200 from 75 into 78
+        "C": 300 / (300 + 250),  # B→C 250 + 50 from 78; D→C 250 from 12 itself
+        "D": 0.0,              # C→D 300 from 12 itself
+    })
+
+
+def test_newcomers_share_is_zero_where_nobody_arrived():
+    share = indicators.newcomers_share(FLOWS[FLOWS["destination"] != "B"], AREA)
+    assert share["B"] == 0.0
+
+
+# --- destabilisation ------------------------------------------------------------------
+
+def test_destabilisation_measures_at_the_end_of_the_run_against_the_comparison_run():
+    """Prices at the last month; displaced and arrivals summed over the run; the extra
+    arrivals as % of the first month's dwellings; the elasticity only above 0.1 %."""
+    got = indicators.destabilisation(run_table(), base_table(), AREA)
+    expected = pd.DataFrame({
+        "name": ["Grand Paris", "Versailles", "Rodez", "Aubrac"],
+        # 100 × (price 2020-03 / initial price − 1): 11,000/10,000, 4,000/4,000, ...
+        "price_change_pct": [10.0, 0.0, 5.0, -10.0],
+        # price 2020-03 × m² / (12 × income): 11,000×60/33,000, 4,000×75/30,000,
+        # 2,100×80/24,000, 900×100/15,000
+        "price_to_income_years": [20.0, 10.0, 7.0, 6.0],
+        "displaced": [7.0, 0.0, 2.0, 5.0],  # A: 3 + 4
+        "arrivals": [50.0, 10.0, 9.0, 1.0],  # A: 30 + 20; C: 4 + 5
+        # 100 × (price / comparison's price − 1): 11,000/8,800, 4,000/5,000, 2,100/2,000
+        "price_vs_baseline_pct": [25.0, -20.0, 5.0, 0.0],
+        # 100 × (arrivals − comparison's) / dwellings of 2019-01: 20/10,000, 5/5,000,
+        # 5/4,000, 1/2,000
+        "extra_arrivals_pct_stock": [0.2, 0.1, 0.125, 0.05],
+        # price_vs_baseline / extra where extra > 0.1: 25/0.2, B at 0.1 exactly, 5/0.125
+        "small_flows_elasticity": [125.0, np.nan, 40.0, np.nan],
+        "displaced_vs_baseline": [5.0, -1.0, 0.0, 5.0],  # 7 − 2, 0 − 1, 2 − 2, 5 − 0
+    }, index=pd.Index(CODES, name="code"))
+    pd.testing.assert_frame_equal(got, expected, rtol=1e-9)
+
+
+def test_without_a_comparison_run_only_the_run_own_measures_are_given():
+    got = indicators.destabilisation(run_table(), None, AREA)
+    assert list(got.columns) == ["name", "price_change_pct", "price_to_income_years",
+                                 "displaced", "arrivals"]
+    assert got["price_change_pct"].tolist() == pytest.approx([10.0, 0.0, 5.0, -10.0])
+
+
+def test_the_elasticity_belongs_to_its_epci_whatever_the_order_of_the_study_area():
+    """The shipped tables are sorted by code; a Territories built otherwise is not."""
+    reordered = Territories(AREA.df.iloc[::-1], AREA.communes, AREA.groups)
+    got = indicators.destabilisation(run_table(), base_table(), reordered)
+    assert got.loc["A", "small_flows_elasticity"] == pytest.approx(125.0)  # 25 / 0.2
+    assert got.loc["C", "small_flows_elasticity"] == pytest.approx(40.0)   # 5 / 0.125
+    assert got.loc[["B", "D"], "small_flows_elasticity"].isna().all()
+
+
+# --- summary --------------------------------------------------------------------------
+
+def _destab(base: pd.DataFrame | None) -> pd.DataFrame:
+    """As Results.destabilisation: the measures plus the newcomers' share."""
+    d = indicators.destabilisation(run_table(), base, AREA)
+    d["newcomers_share"] = indicators.newcomers_share(FLOWS, AREA)
+    return d
+
+
+
+# The whole summary of the run against its comparison run, written by hand.
+SUMMARY = {
+    "moves_per_year_pct_population": {2019: 10.0, 2020: 8.0},
+    "within_departement_share": 0.5,
+    "within_epci_share": 0.1944,  # (A→A 100 + C→C 250) / 1,800 = 0.19444
+    "idf_net_migration_per_year": {2019: 150, 2020: -200},
+    "moves_by_hierarchy_share": {  # persons / 1,800, as in the hierarchy matrix test
+        "paris": {"paris": 0.0556, "large_urban": 0.1111, "medium": 0.0, "small_rural": 0.0},
+        "large_urban": {"paris": 0.0, "large_urban": 0.0, "medium": 0.1667, "small_rural": 0.0},
+        "medium": {"paris": 0.0, "large_urban": 0.0, "medium": 0.1389, "small_rural": 0.1667},
+        "small_rural": {"paris": 0.2222, "large_urban": 0.0, "medium": 0.1389,
+                        "small_rural": 0.0},
+    },
+    "most_destabilised": [  # by price_vs_baseline_pct: A 25 > C 5 > D 0 (> B −20, cut)
+        {"epci": "A", "name": "Grand Paris", "price_change_pct": 10.0,
+         "price_to_income_years": 20.0, "displaced": 7.0, "arrivals": 50.0,
+         "price_vs_baseline_pct": 25.0, "extra_arrivals_pct_stock": 0.2,
+         "small_flows_elasticity": 125.0, "displaced_vs_baseline": 5.0,
+         "newcomers_share": 1.0},
+        {"epci": "C", "name": "Rodez", "price_change_pct": 5.0,
+         "price_to_income_years": 7.0, "displaced": 2.0, "arrivals": 9.0,
+         "price_vs_baseline_pct": 5.0, "extra_arrivals_pct_stock": 0.125,
+         "small_flows_elasticity": 40.0, "displaced_vs_baseline": 0.0,
+         "newcomers_share": 0.545},  # 300 / 550 = 0.54545
+        {"epci": "D", "name": "Aubrac", "price_change_pct": -10.0,
+         "price_to_income_years": 6.0, "displaced": 5.0, "arrivals": 1.0,
+         "price_vs_baseline_pct": 0.0, "extra_arrivals_pct_stock": 0.05,
+         "small_flows_elasticity": None, "displaced_vs_baseline": 5.0,
+         "newcomers_share": 0.0},
+    ],
+    "ranked_by": "price_vs_baseline_pct",
+}
+
+
+def test_summary_gathers_the_headline_figures_rounded_and_the_most_destabilised_epci():
+    """Rates to 3 decimals, shares to 4, net migration to whole persons; the EPCI ranked
+    by their price against the comparison run, a missing measure as None."""
+    s = indicators.summary(run_table(), FLOWS, AREA, _destab(base_table()), top=3)
+    assert s == SUMMARY
+
+
+def test_summary_is_strict_json():
+    """summary.json must be readable by any JSON parser: no NaN."""
+    s = indicators.summary(run_table(), FLOWS, AREA, _destab(base_table()))
+    assert [e["epci"] for e in s["most_destabilised"]] == ["A", "C", "D", "B"]
+    assert s["most_destabilised"][3]["small_flows_elasticity"] is None  # B: extra = 0.1
+    json.dumps(s, allow_nan=False)  # raises ValueError on a NaN
+
+
+def test_summary_without_a_comparison_run_ranks_by_the_price_change():
+    s = indicators.summary(run_table(), FLOWS, AREA, _destab(None), top=3)
+    assert s["ranked_by"] == "price_change_pct"
+    # price_change_pct: A 10 > C 5 > B 0 > D −10 (cut)
+    assert [e["epci"] for e in s["most_destabilised"]] == ["A", "C", "B"]
+    assert s["most_destabilised"][2] == {
+        "epci": "B", "name": "Versailles", "price_change_pct": 0.0,
+        "price_to_income_years": 10.0, "displaced": 0.0, "arrivals": 10.0,
+        "newcomers_share": 1.0}
+
+
+# --- records --------------------------------------------------------------------------
+
+SCALE = 0.004  # one simulated household stands for 1 / 0.004 = 250 real ones
+PROFILES = ["manager", "retiree"]
+
+
+def recorded(rows: list[dict], flow_keys: dict) -> tuple[Records, SimpleNamespace]:
+    """Records filled by hand, and the little of a model its tables read."""
+    rec = Records()
+    rec.rows, rec.flow_keys = rows, flow_keys
+    rec.columns = {r.name: r for r in (*STOCK, *Relocation.results, *HousingMarket.results)}
+    return rec, SimpleNamespace(scale=SCALE, profiles=PROFILES, territories=AREA)
+
+
+def row(month: int, **columns: list) -> dict[str, np.ndarray]:
+    return {"month": np.full(4, month), **{k: np.array(v) for k, v in columns.items()}}
+
+
+ROWS = [  # simulated households (integers), shares and prices, in territory order A..D
+    row(24_239,  # 2019 × 12 + 12 − 1: 2019-12
+        households=[10, 8, 4, 5], households_manager=[6, 3, 1, 0],
+        households_retiree=[4, 5, 3, 5], dwellings=[12, 9, 5, 6],
+        vacancy=[1 / 12, 0.0, 0.2, 1 / 6], arrivals=[1, 0, 2, 0], displaced=[0, 0, 1, 0],
+        price_m2=[10_000.0, 4_000.0, 2_000.0, 1_000.0],
+        rent_month=[1_200.0, 900.0, 600.0, 400.0]),
+    row(24_240,  # 2020-01
+        households=[9, 9, 4, 5], households_manager=[5, 4, 1, 0],
+        households_retiree=[4, 5, 3, 5], dwellings=[12, 9, 5, 6],
+        vacancy=[1 / 12, 0.0, 0.2, 1 / 6], arrivals=[0, 1, 0, 0], displaced=[0, 0, 0, 0],
+        price_m2=[10_100.0, 4_000.0, 2_010.0, 990.0],
+        rent_month=[1_206.0, 900.0, 603.0, 398.0]),
+]
+
+
+def test_territories_table_weights_counts_by_one_over_scale_and_nothing_else():
+    """Households, dwellings and household results × 250; shares and prices as they
+    are; population = weighted households × the EPCI's household size."""
+    rec, model = recorded(ROWS, {})
+    got = rec.territories_table(model)
+    expected = pd.DataFrame({
+        "month": ["2019-12"] * 4 + ["2020-01"] * 4,
+        "epci": CODES * 2,
+        # households × 250 × size: 10×250×2.0, 8×250×2.5, 4×250×3.0, 5×250×1.6, 9×250×2.0,
+        # 9×250×2.5, ...
+        "population": [5_000.0, 5_000.0, 3_000.0, 2_000.0, 4_500.0, 5_625.0, 3_000.0, 2_000.0],
+        "households": [2_500.0, 2_000.0, 1_000.0, 1_250.0, 2_250.0, 2_250.0, 1_000.0, 1_250.0],
+        "households_manager": [1_500.0, 750.0, 250.0, 0.0, 1_250.0, 1_000.0, 250.0, 0.0],
+        "households_retiree": [1_000.0, 1_250.0, 750.0, 1_250.0] * 2,
+        "dwellings": [3_000.0, 2_250.0, 1_250.0, 1_500.0] * 2,
+        "vacancy": [1 / 12, 0.0, 0.2, 1 / 6] * 2,
+        "arrivals": [250.0, 0.0, 500.0, 0.0, 0.0, 250.0, 0.0, 0.0],
+        "displaced": [0.0, 0.0, 250.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+        "price_m2": [10_000.0, 4_000.0, 2_000.0, 1_000.0, 10_100.0, 4_000.0, 2_010.0, 990.0],
+        "rent_month": [1_200.0, 900.0, 600.0, 400.0, 1_206.0, 900.0, 603.0, 398.0],
+    })
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+
+
+def test_flows_table_decodes_the_keys_and_weights_persons_by_the_origin_household_size():
+    """A key is (origin × n + destination) × profiles + profile, n = 4 EPCI, 2 profiles;
+    each simulated move stands for 250 households of the origin's size."""
+    a_b_manager = (0 * 4 + 1) * 2 + 0  # = 2
+    d_a_retiree = (3 * 4 + 0) * 2 + 1  # = 25
+    b_d_manager = (1 * 4 + 3) * 2 + 0  # = 14
+    c_c_retiree = (2 * 4 + 2) * 2 + 1  # = 21
+    rec, model = recorded(ROWS, {
+        2019: [np.array([a_b_manager, d_a_retiree]), np.array([a_b_manager])],  # two months
+        2020: [np.array([c_c_retiree, b_d_manager, b_d_manager])],
+    })
+    got = rec.flows_table(model)
+    expected = pd.DataFrame([
+        (2019, "A", "B", "manager", 500.0, 1_000.0),  # 2 × 250; × 2.0 (A), not 2.5 (B)
+        (2019, "D", "A", "retiree", 250.0, 400.0),    # 1 × 250; × 1.6 (D)
+        (2020, "B", "D", "manager", 500.0, 1_250.0),  # 2 × 250; × 2.5 (B), not 1.6 (D)
+        (2020, "C", "C", "retiree", 250.0, 750.0),    # 1 × 250; × 3.0 (C)
+    ], columns=["year", "origin", "destination", "profile", "households", "persons"])
+    order = ["year", "origin", "destination", "profile"]
+    pd.testing.assert_frame_equal(got.sort_values(order).reset_index(drop=True), expected,
+                                  check_dtype=False)
+
+
+# --- a real small run: the tables and the summary agree ----------------------------------
+
+@pytest.fixture(scope="module")
+def res():
+    """COVID against the baseline, 14 months from 2019-01 at 1:500 (about 2 s)."""
+    return Simulation("covid", scale=0.002, months=14).run(progress=False)
+
+
+def _year(table: pd.DataFrame) -> pd.Series:
+    return table["month"].str[:4].astype(int)
+
+
+def test_a_run_records_every_epci_every_month_and_its_moves_by_calendar_year(res):
+    months = [f"2019-{m:02d}" for m in range(1, 13)] + ["2020-01", "2020-02"]  # 14 months
+    t, n = res.territories, len(res.area)
+    assert t["month"].unique().tolist() == months
+    assert (t.groupby("month")["epci"].apply(list) == [list(res.area.codes)] * 14).all()
+    assert len(t) == 14 * n
+    assert sorted(res.flows["year"].unique()) == [2019, 2020]
+
+
+def test_flows_add_up_to_the_arrivals_departures_and_internal_moves_of_each_year(res):
+    """Both tables record the same moves: by destination, by origin, and within."""
+    t = res.territories.assign(year=_year(res.territories)).set_index(["year", "epci"])
+    f = res.flows
+    moved, within = f[f["origin"] != f["destination"]], f[f["origin"] == f["destination"]]
+    for column, flows, end in (("arrivals", moved, "destination"),
+                               ("departures", moved, "origin"),
+                               ("internal_moves", within, "origin")):
+        counted = t.groupby(level=["year", "epci"])[column].sum()
+        from_flows = flows.groupby(["year", end])["households"].sum()
+        from_flows = from_flows.rename_axis(["year", "epci"]).reindex(counted.index,
+                                                                      fill_value=0.0)
+        assert counted.sum() > 0, column
+        np.testing.assert_allclose(from_flows.to_numpy(), counted.to_numpy(), err_msg=column)
+
+
+def test_persons_are_households_times_the_household_size_of_the_origin_and_home(res):
+    size = res.area.df["household_size"]
+    assert size.nunique() > 1  # else origin and destination sizes could not be told apart
+    f, t = res.flows, res.territories
+    np.testing.assert_allclose(f["persons"], f["households"] * f["origin"].map(size))
+    np.testing.assert_allclose(t["population"], t["households"] * t["epci"].map(size))
+
+
+def test_counts_are_whole_simulated_households_times_one_over_scale_and_prices_are_not(res):
+    t, f = res.territories, res.flows
+    counts = [c for c in t.columns if c.startswith("households")] + [
+        "dwellings", "wanted_arrivals", "unmet_demand", "arrivals", "departures",
+        "internal_moves", "displaced"]
+    simulated = t[counts].to_numpy() * 0.002
+    np.testing.assert_allclose(simulated, np.round(simulated), atol=1e-6)
+    flows = f["households"].to_numpy() * 0.002
+    np.testing.assert_allclose(flows, np.round(flows), atol=1e-6)
+    assert flows.min() >= 1.0  # only pairs with a move are listed
+    first = t[t["month"] == "2019-01"].set_index("epci")
+    ratio = first["price_m2"] / res.area.df["price_m2"]  # ±1.5 % a month at most
+    assert ratio.between(0.985 - 1e-9, 1.015 + 1e-9).all()
+    assert t["vacancy"].between(0.0, 1.0).all()
+
+
+def test_summary_figures_are_the_indicators_recomputed_from_the_tables(res):
+    t, f, area, s = res.territories, res.flows, res.area.df, res.summary
+    year = _year(t)
+    months = {2019: 12, 2020: 2}
+    population = t.groupby([year, t["month"]])["population"].sum().groupby(level=0).mean()
+    persons = f.groupby("year")["persons"].sum()
+    for y, n in months.items():
+        rate = 100 * persons[y] * 12 / n / population[y]
+        assert s["moves_per_year_pct_population"][y] == pytest.approx(rate, abs=5e-4)
+        assert 2 < rate < 30  # INSEE: about 10 % a year
+    dep, region = f["origin"].map(area["departement"]), f["origin"].map(area["region"])
+    dep_d, region_d = f["destination"].map(area["departement"]), f["destination"].map(
+        area["region"])
+    total = f["persons"].sum()
+    assert s["within_epci_share"] == pytest.approx(
+        f.loc[f["origin"] == f["destination"], "persons"].sum() / total, abs=5e-5)
+    assert s["within_departement_share"] == pytest.approx(
+        f.loc[dep == dep_d, "persons"].sum() / total, abs=5e-5)
+    for y, n in months.items():
+        inn = f.loc[(f["year"] == y) & (region_d == "11") & (region != "11"), "persons"].sum()
+        out = f.loc[(f["year"] == y) & (region == "11") & (region_d != "11"), "persons"].sum()
+        assert s["idf_net_migration_per_year"][y] == pytest.approx((inn - out) * 12 / n,
+                                                                   abs=0.5)
+    # price against the comparison run, from both runs' last month
+    last = "2020-02"
+    price = t[t["month"] == last].set_index("epci")["price_m2"]
+    base = res.baseline.territories
+    versus = 100 * (price / base[base["month"] == last].set_index("epci")["price_m2"] - 1)
+    top = s["most_destabilised"]
+    assert s["ranked_by"] == "price_vs_baseline_pct" and len(top) == 10
+    assert [e["epci"] for e in top] == versus.sort_values(ascending=False).index[:10].tolist()
+    for e in top:
+        code = e["epci"]
+        assert e["price_vs_baseline_pct"] == pytest.approx(versus[code], abs=5e-4)
+        assert e["arrivals"] == pytest.approx(t.loc[t["epci"] == code, "arrivals"].sum())
+        arrived = f[(f["destination"] == code) & (f["origin"] != code)]
+        outside = arrived["origin"].map(area["departement"]) != area.loc[code, "departement"]
+        share = arrived.loc[outside, "persons"].sum() / max(arrived["persons"].sum(), 1e-9)
+        assert e["newcomers_share"] == pytest.approx(share, abs=5e-4)
