@@ -12,7 +12,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from migrasim import rng
+from migrasim import calendar, rng
 from migrasim.kernels.decision import DISPLACED, ORDINARY, RETURN
 from migrasim.model import MigrationModel
 from migrasim.population import household_types
@@ -43,19 +43,67 @@ def _state(ref: MesaReference) -> dict[str, np.ndarray]:
     return {k: np.array([getattr(a, k) for a in ref.households]) for k in STATE}
 
 
-def _choices_near_a_boundary(ref: MesaReference) -> dict[int, float]:
-    """This month's movers whose choice draw lies within ``FLOAT32_BOUNDARY`` (relative to
-    the total weight) of an edge of their destination's interval of the reference
-    cumulative weights: the only choices that float32 utilities could change."""
-    near = {}
-    for h, pick in ref.last_chosen.items():
-        cumulative = ref.households[h].cumulative
-        target = rng.uniform_py(ref.seed, h, ref.month - 1, rng.CHOICE) * cumulative[-1]
-        lower = cumulative[pick - 1] if pick else 0.0
-        gap = min(target - lower, cumulative[pick] - target) / cumulative[-1]
-        if gap < FLOAT32_BOUNDARY:
-            near[h] = gap
-    return near
+def _boundary_gap(ref: MesaReference, h: int) -> float:
+    """Relative distance (to the total weight) of mover ``h``'s choice draw to the nearest
+    edge of its destination's interval of the reference cumulative weights: float32
+    utilities can change a choice only when this is tiny."""
+    cumulative = ref.households[h].cumulative
+    pick = ref.last_chosen[h]
+    target = rng.uniform_py(ref.seed, h, ref.month - 1, rng.CHOICE) * cumulative[-1]
+    lower = cumulative[pick - 1] if pick else 0.0
+    return min(target - lower, cumulative[pick] - target) / cumulative[-1]
+
+
+def _differences(fast: MigrationModel, ref: MesaReference) -> list[str]:
+    """What differs this month, stage by stage, naming the households. Decisions, the
+    capacity lottery and relocation are float64 or integer in both paths: any difference
+    there is a bug. Only choices may differ by float32 rounding, and only for movers whose
+    draw lies within ``FLOAT32_BOUNDARY`` of a boundary of the cumulative probabilities."""
+    decision, choice = fast.submodels.decision, fast.submodels.choice
+    fast_reasons = np.zeros(len(ref.households), dtype=np.int8)
+    fast_reasons[decision.movers] = decision.why
+    ref_reasons = np.array(ref.last_reasons, dtype=np.int8)
+    wrong = np.flatnonzero(fast_reasons != ref_reasons)
+    if wrong.size:
+        return [f"decisions differ (float64 in both: not rounding) for {wrong.size} "
+                f"households, e.g. {_examples(wrong, fast_reasons, ref_reasons)} "
+                "(fast, reference reason codes)"]
+    fast_chosen = dict(zip(decision.movers.tolist(), choice.chosen.tolist(), strict=True))
+    differ = {h: (fast_chosen[h], ref.last_chosen[h]) for h in fast_chosen
+              if fast_chosen[h] != ref.last_chosen[h]}
+    if differ:
+        gaps = {h: _boundary_gap(ref, h) for h in differ}
+        far = {h: g for h, g in gaps.items() if g >= FLOAT32_BOUNDARY}
+        if far:
+            return [f"choices differ for {len(differ)} movers, {len(far)} of them NOT near a "
+                    f"boundary (not float32 rounding): household: (fast, reference "
+                    f"destination, relative gap) {_first({h: (*differ[h], far[h]) for h in far})}"]
+        return [f"choices differ only for movers whose draw lies within float32 rounding of "
+                f"a boundary: {_first({h: (*differ[h], gaps[h]) for h in differ})}; none "
+                "expected with this seed"]
+    problems = []
+    fast_moved = dict(zip(decision.movers.tolist(), fast.submodels.capacity.moved.tolist(),
+                          strict=True))
+    served = sorted(h for h in fast_moved if fast_moved[h] != ref.last_moved[h])
+    if served:
+        problems.append(f"same choices, but the capacity lottery served differently "
+                        f"households {served[:10]} (not rounding)")
+    state = _state(ref)
+    for key in STATE:
+        h = np.flatnonzero(state[key] != getattr(fast.households, key))
+        if h.size:
+            problems.append(f"same decisions and choices, but {key} differs for households "
+                            f"{_examples(h, getattr(fast.households, key), state[key])} "
+                            "(fast, reference; not rounding)")
+    return problems
+
+
+def _examples(where: np.ndarray, fast: np.ndarray, ref: np.ndarray) -> dict:
+    return {int(h): (fast[h].item(), ref[h].item()) for h in where[:10]}
+
+
+def _first(items: dict, n: int = 10) -> dict:
+    return dict(list(items.items())[:n])
 
 
 def _per_territory(ref: MesaReference) -> dict[str, np.ndarray]:
@@ -82,27 +130,16 @@ def _per_territory(ref: MesaReference) -> dict[str, np.ndarray]:
 
 
 def _assert_same_month(fast: MigrationModel, ref: MesaReference) -> None:
-    """Same household state, same per-territory records and stock, prices within float32
-    rounding; a difference is reported as a float32 boundary effect only if it can be."""
-    month = ref.month - 1
-    state = _state(ref)
-    diverged = sorted({int(h) for k in STATE
-                       for h in np.flatnonzero(state[k] != getattr(fast.households, k))})
+    """Same decisions, choices, lottery and household state, same per-territory records
+    and stock, prices within float32 rounding; a failure names the households that differ
+    and blames float32 rounding only when every differing choice is on a boundary."""
+    month = calendar.label(ref.month - 1)
+    problems = _differences(fast, ref)
+    assert not problems, f"month {month}: " + "; ".join(problems)
     records = fast.submodels.records.rows[-1]
-    differ = [k for k, counts in _per_territory(ref).items()
-              if not np.array_equal(records[k], counts)]
-    last = {"movers": len(ref.last_chosen), "moved": sum(ref.last_moved.values())}
-    if diverged or differ or fast.last != last:
-        # Decisions are float64 in both paths: only choices (and the capacity lottery
-        # they feed) may differ, and only if some draw lies on a boundary.
-        near = _choices_near_a_boundary(ref)
-        movers = set(ref.last_chosen)
-        assert near and movers.issuperset(diverged), (
-            f"month {month}: a difference not explained by float32 rounding of a choice: "
-            f"households {diverged} (movers among them: {movers.intersection(diverged)}), "
-            f"records {differ}, {fast.last} vs {last}, choices near a boundary {near}")
-        pytest.fail(f"month {month}: choices near a float32 boundary {near} changed "
-                    f"households {diverged}, records {differ}; none expected with this seed")
+    for key, counts in _per_territory(ref).items():
+        np.testing.assert_array_equal(records[key], counts, err_msg=f"{key}, month {month}")
+    assert fast.last == {"movers": len(ref.last_chosen), "moved": sum(ref.last_moved.values())}
     for key in ("occupied", "vacant", "dwellings"):
         np.testing.assert_array_equal(getattr(fast.stock, key), getattr(ref, key), err_msg=key)
     market = fast.submodels.market
