@@ -1,0 +1,514 @@
+"""Random streams: one stream per purpose, and each decision reads its own.
+
+A draw is ``uniform(seed, household, month, purpose)`` (rng.py). The model relies on
+the streams of different purposes being distinct and independent: the households that
+move must not be the ones whose choice draw is small, and a change in one sub-model's
+draws must not move anything another sub-model decides. The Mesa reference imports the
+same purpose constants, so it cannot see two purposes that share a value, nor a kernel
+that reads another purpose's stream consistently with it; these tests can.
+
+Statistical bounds are "five sigma" (a false alarm about once in a million per check),
+and every draw is deterministic, so a test either always passes or always fails.
+
+Numba compiles ``uniform`` into the kernels, so the experiments that shift one stream run
+the kernels' pure-Python ``py_func`` with the module-level ``uniform`` replaced (their
+inner helpers stay compiled and take no draws); a first test checks that this harness
+reproduces the compiled month exactly.
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numba as nb
+import numpy as np
+import pytest
+
+from migrasim import rng
+from migrasim.kernels import choice as choice_kernels
+from migrasim.kernels import decision as decision_kernels
+from migrasim.kernels.capacity import allocate
+from migrasim.kernels.decision import DISPLACED, ORDINARY, RETURN, STAY
+from migrasim.model import MigrationModel
+from migrasim.submodels.choice import Sampling
+from migrasim.territories.classification import HIERARCHY
+
+SEED = 1
+N_DRAWS = 100_000       # households per stream in the pairwise tests
+N_CONDITIONAL = 1_000_000  # households of the movers' test (≈ 10,000 below the hazard)
+HAZARD = 0.01           # a typical monthly move hazard (10 % a year ≈ 0.0088 a month)
+# Frequent displacements and project failures, so that every reason has many households.
+RATES = ["model.move.displacement.rate=0.5", "model.move.project_failure.annual_rate=0.99"]
+FLOAT32_BOUNDARY = 1e-4  # as tests/test_reference.py: float32 utilities move a boundary
+ALMOST_ONE = float(np.nextafter(1.0, 0.0))
+DECISION_PURPOSES = (rng.DISPLACEMENT, rng.FAILURE, rng.MOVE)
+rng_uniforms = rng.uniforms  # the compiled function, kept while ``rng.uniforms`` is patched
+
+
+# --- statistics by hand (scipy is not a dependency) ---------------------------------------
+
+def _five_sigma(n: int) -> float:
+    """Bound on |Pearson r| of two independent samples of size n (r ≈ N(0, 1/n))."""
+    return 5.0 / np.sqrt(n)
+
+
+def _ks(u: np.ndarray) -> float:
+    """Kolmogorov-Smirnov distance between the sample and U[0, 1)."""
+    s = np.sort(u)
+    i = np.arange(1, s.size + 1)
+    return float(max((i / s.size - s).max(), (s - (i - 1) / s.size).max()))
+
+
+def _ks_bound(n: int) -> float:
+    """P(√n·D > x) ≈ 2·exp(−2x²): x = 2.7 is a false alarm about once in a million."""
+    return 2.7 / np.sqrt(n)
+
+
+def _chi2_bound(df: int, z: float = 5.0) -> float:
+    """Upper z-sigma quantile of χ²(df) (Wilson-Hilferty)."""
+    a = 2.0 / (9.0 * df)
+    return df * (1.0 - a + z * np.sqrt(a)) ** 3
+
+
+def _chi2_uniform(cells: np.ndarray, k: int) -> float:
+    """Pearson χ² of integer cells 0..k−1 against equal probabilities."""
+    counts = np.bincount(cells, minlength=k)
+    expected = cells.size / k
+    return float(((counts - expected) ** 2 / expected).sum())
+
+
+def _assert_uniform(u: np.ndarray, what: str, bins: int = 100) -> None:
+    assert ((u >= 0) & (u < 1)).all(), what
+    assert _ks(u) < _ks_bound(u.size), f"{what}: KS {_ks(u):.4f}"
+    chi2 = _chi2_uniform((u * bins).astype(np.int64), bins)
+    assert chi2 < _chi2_bound(bins - 1), f"{what}: χ² {chi2:.1f} on {bins} bins"
+
+
+# --- the purposes ---------------------------------------------------------------------------
+
+def _purposes() -> dict[str, int]:
+    """Every public integer constant of ``migrasim.rng``: the purposes of the draws."""
+    return {name: value for name, value in vars(rng).items()
+            if name.isupper() and not name.startswith("_") and type(value) is int}
+
+
+def _largest_sample_size() -> int:
+    """The most alternatives a configuration may sample (``model.choice.sampling``), read
+    from the schema's own validator: each is drawn with ``CHOICE_SAMPLE + k``."""
+    check = next(m.func for m in Sampling.model_fields["alternatives"].metadata
+                 if hasattr(m, "func"))
+
+    def accepted(k: int) -> bool:
+        try:
+            check(k)
+        except Exception:
+            return False
+        return True
+
+    lo, hi = 1, 2**40
+    assert accepted(lo) and not accepted(hi)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if accepted(mid) else (lo, mid)
+    return lo
+
+
+# --- a month of the model, with one stream shifted -----------------------------------------
+
+@dataclass
+class Outcome:
+    reason: np.ndarray  # per household (kernels.decision codes)
+    movers: np.ndarray
+    origin: np.ndarray
+    chosen: np.ndarray  # per mover
+    moved: np.ndarray   # per mover
+    unmet: np.ndarray   # per territory
+
+
+class Month:
+    """The first month of a small-scale model, up to the capacity step, replayable with
+    the draws of some purposes shifted by one half (u → (u + ½) mod 1: still uniform and
+    independent of the other purposes, but a different draw)."""
+
+    def __init__(self, model: MigrationModel):
+        self.model = model
+        for submodel in model.schedule:
+            if submodel.name == "decision":
+                break
+            submodel.step(model)  # policies, telework, shocks: this month's conditions
+        self.month = model.month
+        self.vacant = model.stock.vacant.copy()
+
+    @staticmethod
+    def shifted(purposes):
+        def uniform(seed, household, month, purpose):
+            u = rng.uniform(seed, household, month, purpose)
+            return (u + 0.5) % 1.0 if purpose in purposes else u
+
+        def uniforms(seed, households, month, purpose):
+            u = rng_uniforms(seed, households, month, purpose)
+            return (u + 0.5) % 1.0 if purpose in purposes else u
+
+        return uniform, uniforms
+
+    def run(self, shift=frozenset(), *, compiled: bool = False,
+            vacant: np.ndarray | None = None) -> Outcome:
+        m = self.model
+        m.stock.vacant[:] = self.vacant if vacant is None else vacant
+        try:
+            with pytest.MonkeyPatch.context() as mp:
+                if not compiled:
+                    uniform, uniforms = self.shifted(frozenset(shift))
+                    python_kernels(mp, uniform)
+                    mp.setattr(rng, "uniforms", uniforms)  # the capacity lottery's draws
+                for name in ("decision", "choice", "capacity"):
+                    m.submodels[name].step(m)
+        finally:
+            m.stock.vacant[:] = self.vacant
+        d, c = m.submodels.decision, m.submodels.capacity
+        reason = np.zeros(len(m.households), dtype=np.int8)
+        reason[d.movers] = d.why
+        return Outcome(reason, d.movers.copy(), d.origin.copy(),
+                       m.submodels.choice.chosen.copy(), c.moved.copy(), c.unmet.copy())
+
+
+def python_kernels(mp: pytest.MonkeyPatch, uniform) -> None:
+    """Run the decision and choice kernels as Python, drawing from ``uniform``."""
+    for module in (decision_kernels, choice_kernels):
+        mp.setattr(module, "uniform", uniform)
+    mp.setattr(decision_kernels, "decide", decision_kernels.decide.py_func)
+    mp.setattr(choice_kernels, "choose", choice_kernels.choose.py_func)
+    mp.setattr(choice_kernels, "choose_sampled", choice_kernels.choose_sampled.py_func)
+
+
+@pytest.fixture(scope="module")
+def month():
+    return Month(MigrationModel("baseline", scale=0.002, months=3, rng=SEED, collect=False,
+                                overrides=RATES))
+
+
+@pytest.fixture(scope="module")
+def base(month):
+    return month.run(compiled=True)
+
+
+def _scarce(month: Month) -> np.ndarray:
+    """At most one vacant dwelling per territory: movers compete for them."""
+    return np.minimum(month.vacant, 1)
+
+
+def _destinations(out: Outcome) -> dict[tuple[int, int], int]:
+    """(household, reason) → chosen destination."""
+    return {(int(h), int(out.reason[h])): int(j) for h, j in zip(out.movers, out.chosen,
+                                                                   strict=True)}
+
+
+# --- 1. every purpose is its own stream -----------------------------------------------------
+
+def test_every_purpose_constant_is_distinct_and_clear_of_the_sampled_alternatives(month):
+    """Two purposes with one value would be one stream: e.g. choosing with the draw that
+    decided the move (then only small draws choose, and destinations skew)."""
+    purposes = _purposes()
+    assert {"MOVE", "CHOICE", "LOTTERY", "FAILURE", "DISPLACEMENT", "CHOICE_SAMPLE",
+            "SYNTH_PROFILE", "SYNTH_TERRITORY"} <= set(purposes)
+    assert all(v >= 0 for v in purposes.values()), purposes  # a purpose is an unsigned key
+    by_value = Counter(purposes.values())
+    assert not [n for n, v in purposes.items() if by_value[v] > 1], purposes
+    # the k-th sampled alternative draws CHOICE_SAMPLE + k: k up to the largest sample
+    # allowed, and at least up to the number of territories of the whole country
+    n_sampled = _largest_sample_size()
+    assert n_sampled >= max(10_000, len(month.model.territories))  # 1,232 EPCI
+    sampled = range(rng.CHOICE_SAMPLE, rng.CHOICE_SAMPLE + n_sampled)
+    assert not {n: v for n, v in purposes.items()
+                if v in sampled and n != "CHOICE_SAMPLE"}
+
+
+@nb.njit
+def _draws_of(seed, households, months, purposes):
+    out = np.empty((months.size, purposes.size, households))
+    for i in range(months.size):
+        for j in range(purposes.size):
+            for h in range(households):
+                out[i, j, h] = rng.uniform(seed, h, months[i], purposes[j])
+    return out
+
+
+def test_no_month_and_purpose_replays_the_draws_of_another(month):
+    """The stream key mixes month and purpose: no (month, purpose) may give the draws of
+    another one (as ``month + purpose`` would), over the synthesis month and ten years of
+    months, for every purpose and every sampled alternative."""
+    purposes = sorted({*_purposes().values(),
+                       *range(rng.CHOICE_SAMPLE, rng.CHOICE_SAMPLE + _largest_sample_size())})
+    months = np.array([-1, *range(month.month, month.month + 120)], dtype=np.int64)
+    d = _draws_of(SEED, 2, months, np.array(purposes, dtype=np.int64))
+    keys = (d[..., 0] + 1j * d[..., 1]).ravel()  # households 0 and 1
+    assert np.unique(keys).size == keys.size
+
+
+def _streams(month: int) -> dict[str, np.ndarray]:
+    households = np.arange(N_DRAWS, dtype=np.int64)
+    keys = {name: (SEED, month, v) for name, v in _purposes().items()}
+    for k in (1, 15, 1231, 9_999):
+        keys[f"CHOICE_SAMPLE+{k}"] = (SEED, month, rng.CHOICE_SAMPLE + k)
+    keys["MOVE next month"] = (SEED, month + 1, rng.MOVE)
+    keys["CHOICE next month"] = (SEED, month + 1, rng.CHOICE)
+    keys["MOVE other seed"] = (SEED + 1, month, rng.MOVE)
+    return {name: rng.uniforms(s, households, m, p) for name, (s, m, p) in keys.items()}
+
+
+@pytest.mark.parametrize("when", ["synthesis", "first month"])
+def test_every_stream_is_uniform_and_every_pair_is_independent(month, when):
+    """Pearson r of every pair below 5/√n, the 10 × 10 joint histogram of every pair flat
+    (χ², which also sees dependence that is not linear), and every stream uniform."""
+    streams = _streams(-1 if when == "synthesis" else month.month)
+    names = list(streams)
+    u = np.array([streams[k] for k in names])
+    for name, row in zip(names, u, strict=True):
+        _assert_uniform(row, name)
+    z = (u - u.mean(axis=1, keepdims=True)) / u.std(axis=1, keepdims=True)
+    cells = (u * 10).astype(np.int64)
+    for i in range(len(names)):
+        for j in range(i + 1, len(names)):
+            pair = f"{names[i]} × {names[j]}"
+            r = float(np.mean(z[i] * z[j]))  # Pearson r
+            assert abs(r) < _five_sigma(N_DRAWS), f"{pair}: r = {r:.4f}"
+            chi2 = _chi2_uniform(cells[i] * 10 + cells[j], 100)
+            assert chi2 < _chi2_bound(99), f"{pair}: χ² {chi2:.1f}"
+
+
+def test_the_movers_other_draws_are_still_uniform(month):
+    """Among households whose MOVE draw falls below a hazard (the movers), the choice,
+    lottery, failure, displacement and sampling draws are still uniform on [0, 1): who
+    moves says nothing about where to, or who is served first."""
+    households = np.arange(N_CONDITIONAL, dtype=np.int64)
+    movers = households[rng.uniforms(SEED, households, month.month, rng.MOVE) < HAZARD]
+    assert abs(movers.size / N_CONDITIONAL - HAZARD) < 5 * np.sqrt(HAZARD / N_CONDITIONAL)
+    for name in ("CHOICE", "LOTTERY", "FAILURE", "DISPLACEMENT", "CHOICE_SAMPLE"):
+        u = rng.uniforms(SEED, movers, month.month, getattr(rng, name))
+        _assert_uniform(u, f"{name} among movers", bins=20)
+
+
+# --- 2. each kernel reads its own stream ----------------------------------------------------
+
+def test_the_pure_python_kernels_with_true_draws_reproduce_the_compiled_month(month, base):
+    """The harness of the experiments below: same draws, same month, bit for bit."""
+    python = month.run()
+    for field in ("reason", "movers", "origin", "chosen", "moved", "unmet"):
+        assert np.array_equal(getattr(python, field), getattr(base, field)), field
+    counts = np.bincount(base.reason, minlength=4)
+    assert counts[ORDINARY] > 200 and counts[DISPLACED] > 200 and counts[RETURN] > 10
+
+
+def _decide_with(month: Month, uniform) -> np.ndarray:
+    m = month.model
+    with pytest.MonkeyPatch.context() as mp:
+        python_kernels(mp, uniform)
+        reason, _ = m.submodels.decision.decide(m, month.month)
+    return reason
+
+
+def _at_risk(month: Month) -> tuple[np.ndarray, np.ndarray]:
+    """Households that can be displaced, and those whose project can fail (the rules of
+    ``model.move``, written from the parameters)."""
+    m = month.model
+    hh, p = m.households, m.submodels.decision.params
+    rent = m.submodels.market.rent[hh.home]
+    burden = np.where(hh.owner, 0.0, rent / hh.budget)
+    displaceable = (np.isin(hh.profile, [m.profiles.index(q) for q in p.displacement.profiles])
+                    & ~hh.owner & (burden > p.displacement.threshold))
+    failure = p.project_failure
+    fragile = (np.isin(hh.profile, [m.profiles.index(q) for q in failure.profiles])
+               & (hh.months_since_arrival < failure.months)
+               & np.isin(m.territories.hierarchy_index[hh.home],
+                         [HIERARCHY.index(c) for c in failure.classes]))
+    return displaceable, fragile
+
+
+def test_each_reason_to_move_is_decided_by_its_own_stream(month):
+    """Draws rigged to 0 for one purpose and to just below 1 for the others: a zero MOVE
+    draw makes everyone an ordinary mover, a zero DISPLACEMENT draw displaces exactly the
+    renters at risk, a zero FAILURE draw ends exactly the fragile projects; with every
+    draw at zero, displacement comes first, then failure, then the ordinary hazard."""
+    displaceable, fragile = _at_risk(month)
+    assert displaceable.sum() > 500 and fragile.sum() > 50
+
+    def rigged(*zero):
+        return _decide_with(month, lambda s, h, m, purpose: 0.0 if purpose in zero
+                            else ALMOST_ONE)
+
+    assert (rigged() == STAY).all()
+    assert (rigged(rng.MOVE) == ORDINARY).all()
+    assert np.array_equal(rigged(rng.DISPLACEMENT), np.where(displaceable, DISPLACED, STAY))
+    assert np.array_equal(rigged(rng.FAILURE), np.where(fragile, RETURN, STAY))
+    assert np.array_equal(rigged(*DECISION_PURPOSES), np.select(
+        [displaceable, fragile], [DISPLACED, RETURN], ORDINARY))
+
+
+def _recorded(month: Month, call) -> tuple[list[tuple[int, int, int]], object]:
+    """The (household, month, purpose) of every draw a kernel takes, and its result."""
+    calls = []
+
+    def uniform(seed, household, m, purpose):
+        assert seed == SEED
+        calls.append((int(household), int(m), int(purpose)))
+        return rng.uniform(seed, household, m, purpose)
+
+    with pytest.MonkeyPatch.context() as mp:
+        python_kernels(mp, uniform)
+        result = call()
+    return calls, result
+
+
+def test_the_decision_draws_only_decision_streams_of_this_month(month):
+    """Each household's draws are its own, of this month, of the three decision purposes,
+    one each at most; a household that moves for a forced reason never draws MOVE."""
+    m = month.model
+    calls, (reason, _) = _recorded(month, lambda: m.submodels.decision.decide(m, month.month))
+    assert {mo for _, mo, _ in calls} == {month.month}
+    assert {p for _, _, p in calls} == set(DECISION_PURPOSES)
+    assert len(set(calls)) == len(calls)
+    drew = {p: np.zeros(len(m.households), dtype=bool) for p in DECISION_PURPOSES}
+    for h, _, p in calls:
+        drew[p][h] = True
+    forced = (reason == DISPLACED) | (reason == RETURN)
+    assert np.array_equal(drew[rng.MOVE], ~forced)
+    assert drew[rng.DISPLACEMENT][reason == DISPLACED].all()
+    assert drew[rng.FAILURE][reason == RETURN].all()
+
+
+def test_each_choice_draws_the_movers_own_choice_stream_of_this_month(month, base):
+    """One CHOICE draw per mover, for that household (not its rank among the movers) and
+    this month; with sampled alternatives, also CHOICE_SAMPLE + k for its k-th sample."""
+    m, ch = month.model, month.model.submodels.choice
+    hh = m.households.arrays()
+    calls, chosen = _recorded(month, lambda: choice_kernels.choose(
+        SEED, month.month, base.movers, base.reason[base.movers], hh, ch.tables, 8))
+    assert Counter(calls) == Counter((int(h), month.month, rng.CHOICE) for h in base.movers)
+    assert np.array_equal(chosen, base.chosen)
+
+    size, movers = 16, base.movers[:200]
+    sample = choice_kernels.Sample(*choice_kernels.sampling_tables(
+        ch.log_dist, m.stock.dwellings, 1.0, 16), size)
+    calls, _ = _recorded(month, lambda: choice_kernels.choose_sampled(
+        SEED, month.month, movers, base.reason[movers], hh, ch.tables, 8, sample))
+    assert Counter(calls) == Counter(
+        (int(h), month.month, p) for h in movers
+        for p in (rng.CHOICE, *range(rng.CHOICE_SAMPLE, rng.CHOICE_SAMPLE + size)))
+
+
+def _cumulative(month: Month, out: Outcome) -> list[np.ndarray]:
+    """Each mover's cumulative choice probabilities over the territories, in the order of
+    the inverse-CDF search (the household's state when it chose)."""
+    m, ch = month.model, month.model.submodels.choice
+    hh = m.households
+    bonus = ch.tables.return_bonus
+    return [np.cumsum(choice_kernels.probabilities(
+        ch.tables, int(hh.profile[h]), int(hh.home[h]), int(hh.job[h]),
+        hh.telework_days[h] / 5.0, 1.0 / hh.budget[h],
+        bonus if out.reason[h] == RETURN else 0.0)) for h in out.movers]
+
+
+def test_each_mover_takes_the_destination_its_choice_draw_points_to(month, base):
+    """The compiled kernel's destination is the inverse CDF of ``uniform_py(seed, h,
+    month, CHOICE)`` over the mover's choice probabilities, but for draws within float32
+    rounding of an edge of the chosen interval."""
+    off = []
+    for h, j, cum in zip(base.movers, base.chosen, _cumulative(month, base), strict=True):
+        u = rng.uniform_py(SEED, int(h), month.month, rng.CHOICE)
+        expected = min(int(np.searchsorted(cum, u * cum[-1], side="right")), cum.size - 1)
+        if j != expected:
+            lower = cum[j - 1] if j else 0.0
+            assert lower - FLOAT32_BOUNDARY <= u * cum[-1] <= cum[j] + FLOAT32_BOUNDARY, (
+                f"household {h}: draw {u:.6f} points to {expected}, chose {j}")
+            off.append(h)
+    assert len(off) <= 0.01 * base.movers.size
+
+
+def test_movers_destinations_follow_their_choice_probabilities(month, base):
+    """Randomised PIT: a point drawn in each chosen destination's interval of the
+    cumulative probabilities is uniform if and only if the kernel's draws are. A choice
+    drawn from the MOVE stream (or from any stream sharing its value) is below the move
+    hazard for ordinary movers and piles up at the start of the territory order."""
+    spread = np.random.default_rng(0)
+    pit = []
+    for j, cum in zip(base.chosen, _cumulative(month, base), strict=True):
+        lower = cum[j - 1] if j else 0.0
+        pit.append((lower + spread.uniform() * (cum[j] - lower)) / cum[-1])
+    pit = np.clip(pit, 0.0, ALMOST_ONE)
+    _assert_uniform(pit, "position of the choices in their CDF", bins=10)
+    ordinary = base.reason[base.movers] == ORDINARY
+    assert np.mean(pit[ordinary] < 0.05) < 0.1
+
+
+def test_capacity_serves_movers_in_the_order_of_their_lottery_draws(month, base):
+    """Where dwellings are scarce, who is served is decided by the LOTTERY stream."""
+    scarce = _scarce(month)
+    out = month.run(compiled=True, vacant=scarce)
+    draws = [rng.uniform_py(SEED, int(h), month.month, rng.LOTTERY) for h in out.movers]
+    unmet = np.zeros_like(out.unmet)
+    moved = allocate(np.argsort(draws, kind="stable"), out.chosen, out.origin, scarce.copy(),
+                     unmet)
+    assert np.array_equal(out.moved, moved) and np.array_equal(out.unmet, unmet)
+    assert not out.moved.all()  # the lottery had something to decide
+
+
+# --- 3. shifting one stream changes only what it decides ------------------------------------
+
+@pytest.mark.parametrize(("purpose", "reason"), [
+    (rng.MOVE, ORDINARY), (rng.FAILURE, RETURN), (rng.DISPLACEMENT, DISPLACED)],
+    ids=["MOVE", "FAILURE", "DISPLACEMENT"])
+def test_shifting_one_decision_stream_changes_only_that_reason(month, base, purpose, reason):
+    """Shifting the MOVE draws changes who moves for ordinary reasons, never who is
+    displaced or whose project fails (those are checked first); shifting FAILURE or
+    DISPLACEMENT changes that reason, and the rest only through precedence: a household
+    with the reason in neither run keeps its reason. Households moving for the same
+    reason in both runs choose the same destination: their choice draws did not move."""
+    shifted = month.run({purpose})
+    had, has = base.reason == reason, shifted.reason == reason
+    assert had.sum() > 10 and has.sum() > 10
+    assert (had & has).sum() <= 0.05 * had.sum()  # other households, not the same ones
+    neither = ~had & ~has
+    assert np.array_equal(base.reason[neither], shifted.reason[neither])
+    before, after = _destinations(base), _destinations(shifted)
+    both = before.keys() & after.keys()
+    assert len(both) > 100
+    assert all(before[k] == after[k] for k in both)
+
+
+def test_shifting_the_choice_draws_changes_destinations_only(month, base):
+    """Same movers, same reasons, same origins; only where they go differs."""
+    shifted = month.run({rng.CHOICE})
+    assert np.array_equal(shifted.reason, base.reason)
+    assert np.array_equal(shifted.origin, base.origin)
+    assert (shifted.chosen != base.chosen).mean() > 0.25
+
+
+def test_shifting_the_sampling_draws_changes_destinations_only(month, base):
+    """With sampled alternatives, the draws that pick the alternatives change the choice
+    sets, hence some destinations, but neither who moves nor why."""
+    m = month.model
+    ch = m.submodels.choice
+    sample = choice_kernels.Sample(*choice_kernels.sampling_tables(
+        ch.log_dist, m.stock.dwellings, 1.0, 16), 16)
+    sampled = range(rng.CHOICE_SAMPLE, rng.CHOICE_SAMPLE + sample.size)
+    saved, ch.sample = ch.sample, sample
+    try:
+        plain, shifted = month.run(), month.run(frozenset(sampled))
+    finally:
+        ch.sample = saved
+    assert np.array_equal(plain.reason, base.reason)
+    assert np.array_equal(shifted.reason, base.reason)
+    assert (shifted.chosen != plain.chosen).mean() > 0.05
+
+
+def test_shifting_the_lottery_changes_only_who_gets_a_scarce_dwelling(month):
+    """Same movers and same choices; only movers to another territory whose dwellings ran
+    out (in one run or the other) may be served in one run and not in the other."""
+    scarce = _scarce(month)
+    plain, shifted = month.run(vacant=scarce), month.run({rng.LOTTERY}, vacant=scarce)
+    assert np.array_equal(shifted.reason, plain.reason)
+    assert np.array_equal(shifted.chosen, plain.chosen)
+    differ = shifted.moved != plain.moved
+    assert differ.sum() > 10
+    full = (plain.unmet > 0) | (shifted.unmet > 0)
+    contested = (plain.chosen != plain.origin) & full[plain.chosen]
+    assert not (differ & ~contested).any()
