@@ -12,10 +12,12 @@ is found by the usual log-ratio iteration.
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from migrasim.errors import ConfigError
 from migrasim.params import Flag, Params, Positive, Real, keyed, number
 from migrasim.population.types import household_types
 from migrasim.submodels.base import Submodel
@@ -55,6 +57,13 @@ class TerritoryConstants(Submodel):
             self.values = np.asarray(self.given, dtype=np.float64)
         elif self.params.enabled:
             self.values, self.report = self.fit(model)
+            if not self.report["converged"]:
+                warnings.warn(
+                    f"model.equilibrium: the territory constants did not converge (largest "
+                    f"|log(wanted / expected arrivals)| {self.report['max_gap']:.3g} after "
+                    f"{self.report['iterations']} iterations, tolerance {self.params.tolerance})"
+                    ": the start is not a stationary state; raise iterations or lower damping,"
+                    " or check net_migration_per_year", RuntimeWarning, stacklevel=2)
 
     def targets(self, model: MigrationModel) -> np.ndarray:
         """Net arrivals a month (simulated households) per territory: each région's target
@@ -66,6 +75,10 @@ class TerritoryConstants(Submodel):
             mine = (df["region"] == str(region)).to_numpy()
             if not mine.any():
                 continue
+            if mine.all():  # moves inside the area cannot change its number of households
+                raise ConfigError(f"model.equilibrium.net_migration_per_year.{region}", persons,
+                                  "targets of régions that leave part of the study area "
+                                  "outside them (the rest takes the opposite flow)")
             households = persons / df["household_size"].to_numpy(float) * model.scale / 12.0
             add = households[mine] * pop[mine] / pop[mine].sum()
             per_month[mine] += add
@@ -83,15 +96,20 @@ class TerritoryConstants(Submodel):
         base = choice.territory_terms(model)
         asc = np.zeros(len(model.territories))
         report = {"types": int(len(types.weight)), "iterations": 0, "max_gap": float("nan")}
+        step, last = p.damping, np.inf
         for it in range(p.iterations):
             arrivals, departures = market.expected_flows(
                 types, choice.lookup(model, base + asc[None, :]))
             gap = (np.log(np.maximum(departures + net, 1e-9))
                    - np.log(np.maximum(arrivals, 1e-9)))
-            asc += p.damping * gap
+            worst = float(np.abs(gap).max())
+            if worst > last:  # the last step overshot (a territory's departures fall as its
+                step *= 0.5   # own constant rises): shorter steps from now on
+            last = worst
+            asc += step * gap
             asc -= asc.mean()
-            report = {"types": int(len(types.weight)), "iterations": it + 1,
-                      "max_gap": float(np.abs(gap).max())}
-            if report["max_gap"] < p.tolerance:
+            report = {"types": int(len(types.weight)), "iterations": it + 1, "max_gap": worst}
+            if worst < p.tolerance:
                 break
+        report["converged"] = report["max_gap"] < p.tolerance
         return asc, report
