@@ -12,7 +12,8 @@ score that counts is the specification tests'. Known equivalent mutants (no obse
 behaviour changes) are listed with the reason.
 
     python qa/mutants.py                       # all mutants, writes qa/mutation-report.json
-    python qa/mutants.py --only market.sign    # some of them (comma-separated ids)
+    python qa/mutants.py --only market.sign    # rerun some (comma-separated ids), merged
+                                               # into the existing report
     python qa/mutants.py --tests /tmp/old/tests --report /tmp/before.json  # another suite
 
 About 20-40 minutes on two cores (each mutant runs until its first failing test; a
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-WORK = ROOT / "qa" / ".work"
+WORK = Path(os.environ.get("MIGRASIM_MUTANTS_WORK", ROOT / "qa" / ".work"))
 PACKAGE = Path("src/migrasim")
 # Cheap specification tests first: most mutants die within seconds.
 ORDER = ("test_indicators", "test_levers", "test_streams", "test_submodels", "test_choice",
@@ -97,8 +98,8 @@ MUTANTS = (
            "burden > displacement_threshold", "burden < displacement_threshold",
            "households under the burden threshold are the ones displaced"),
     Mutant("decision.monthly-linear", "kernels/decision.py",
-           "(1.0 - np.asarray(annual, dtype=np.float64)) ** (1.0 / 12.0)",
-           "(np.asarray(annual, dtype=np.float64) / 12.0)",
+           "return 1.0 - (1.0 - np.asarray(annual, dtype=np.float64)) ** (1.0 / 12.0)",
+           "return np.asarray(annual, dtype=np.float64) / 12.0",
            "an annual probability turned monthly by dividing by 12"),
     Mutant("shocks.last-month-dropped", "submodels/shocks.py", "if start <= month <= end:",
            "if start <= month < end:", "a shock ends a month early"),
@@ -327,7 +328,6 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             raise SystemExit(f"--only: unknown mutant {unknown[0]!r}")
         chosen = tuple(m for m in MUTANTS if m.id in wanted)
-    start = time.perf_counter()
     _copy_project(args.tests)
     status, by, seconds = _pytest(_spec_files() + [f"tests/{BASELINE}"], args.timeout)
     if status != "passed":
@@ -339,6 +339,12 @@ def main(argv: list[str] | None = None) -> int:
         results.append(r)
         print(f"[{i:2d}/{len(chosen)}] {r['status']:8s} {m.id:42s} {r['seconds']:6.1f} s "
               f"{r['killed_by'] or ''}", flush=True)
+    if args.only and args.report.exists():  # merge into the existing report
+        rerun = {r["id"] for r in results}
+        previous = json.loads(args.report.read_text())["results"]
+        results = [r for r in previous if r["id"] not in rerun] + results
+        rank = {m.id: i for i, m in enumerate(MUTANTS)}
+        results.sort(key=lambda r: rank.get(r["id"], len(rank)))
     counted = [r for r in results if "equivalent" not in r]
     killed = sum(r["status"] == "killed" for r in counted)
     with_baseline = killed + sum(r.get("regression_baseline_kills", False) for r in counted)
@@ -348,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         "mutants": len(results), "equivalent": len(results) - len(counted),
         "killed": killed, "score": round(killed / max(len(counted), 1), 3),
         "score_with_regression_baseline": round(with_baseline / max(len(counted), 1), 3),
-        "minutes": round((time.perf_counter() - start) / 60, 1),
+        "minutes": round(sum(r["seconds"] for r in results) / 60, 1),
         "python": sys.version.split()[0], "results": results,
     }
     args.report.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
