@@ -217,6 +217,9 @@ BAD_VALUES = [
     case([COVID, "scenario.telework.2.from=2020-01"], "scenario.telework[2].from",
          "'2020-01' is not allowed", "a month after the previous period's (2020-03): "
          "periods in order", id="telework periods out of order"),
+    case([COVID, "scenario.telework.2.from=2020-03"], "scenario.telework[2].from",
+         "'2020-03' is not allowed", "a month after the previous period's (2020-03): "
+         "periods in order", id="two telework periods starting the same month"),
     case([COVID, "scenario.telework.1.share.manager=1.5"], "scenario.telework[1].share.manager",
          "1.5 is not allowed", "a number in [0.0, 1.0]", id="telework share > 1"),
     case([COVID, "scenario.telework.1.days.manager=6"], "scenario.telework[1].days.manager",
