@@ -37,9 +37,9 @@ ROOT = Path(__file__).resolve().parents[1]
 WORK = Path(os.environ.get("MIGRASIM_MUTANTS_WORK", ROOT / "qa" / ".work"))
 PACKAGE = Path("src/migrasim")
 # Cheap specification tests first: most mutants die within seconds.
-ORDER = ("test_indicators", "test_levers", "test_streams", "test_submodels", "test_choice",
-         "test_model", "test_reference", "test_architecture", "test_territories",
-         "test_config", "test_cli")
+ORDER = ("test_indicators", "test_market", "test_levers", "test_streams", "test_submodels",
+         "test_choice", "test_model", "test_reference", "test_architecture",
+         "test_territories", "test_config", "test_cli")
 BASELINE = "test_regression.py"
 
 
@@ -144,8 +144,8 @@ MUTANTS = (
     Mutant("construction.floor-min", "submodels/construction.py",
            "np.maximum(model.submodels.market.initial_price", "np.minimum("
            "model.submodels.market.initial_price", "builders build below the building cost"),
-    Mutant("constants.gap-sign", "submodels/constants.py", "asc += p.damping * gap",
-           "asc -= p.damping * gap", "the equilibrium iteration moves away from balance"),
+    Mutant("constants.gap-sign", "submodels/constants.py", "asc += step * gap",
+           "asc -= step * gap", "the equilibrium iteration moves away from balance"),
     Mutant("constants.targets-unscaled", "submodels/constants.py",
            "* model.scale / 12.0", "/ 12.0",
            "net-migration targets not scaled to simulated households"),
@@ -328,6 +328,10 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             raise SystemExit(f"--only: unknown mutant {unknown[0]!r}")
         chosen = tuple(m for m in MUTANTS if m.id in wanted)
+    stale = [m.id for m in chosen
+             if (ROOT / PACKAGE / m.file).read_text().count(m.old) != 1]
+    if stale:
+        raise SystemExit(f"mutants whose text is not found once in the source: {stale}")
     _copy_project(args.tests)
     status, by, seconds = _pytest(_spec_files() + [f"tests/{BASELINE}"], args.timeout)
     if status != "passed":
@@ -339,6 +343,9 @@ def main(argv: list[str] | None = None) -> int:
         results.append(r)
         print(f"[{i:2d}/{len(chosen)}] {r['status']:8s} {m.id:42s} {r['seconds']:6.1f} s "
               f"{r['killed_by'] or ''}", flush=True)
+        partial = args.report.with_suffix(".partial.json")  # survives an interrupted run
+        partial.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+    partial.unlink()
     if args.only and args.report.exists():  # merge into the existing report
         rerun = {r["id"] for r in results}
         previous = json.loads(args.report.read_text())["results"]
