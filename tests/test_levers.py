@@ -435,12 +435,31 @@ def test_a_policy_targets_the_territories_matching_every_criterion(target, codes
     np.testing.assert_array_equal(np.isfinite(m.levers.construction_cap), where)
 
 
-@pytest.mark.parametrize("target", [{"group": PETR, "kind": "CA"}, {"territories": ["123"]}],
-                         ids=["no territory matches", "unknown code"])
-def test_a_policy_without_a_territory_in_the_study_area_is_refused(target):
-    """A policy that would act nowhere is a configuration mistake, reported at once."""
-    with pytest.raises(ConfigError):
+@pytest.mark.parametrize("target, message", [
+    ({"group": PETR, "kind": "CA"}, "scenario.policies[0]: {'group': 'petr_haut_rouergue', "
+     "'kind': 'CA'} is not allowed; allowed: targets with at least one territory in the "
+     "study area (see territory.departements)"),
+    ({"territories": ["123"]}, "scenario.policies[0].territories: ['123'] is not allowed; "
+     "allowed: EPCI codes of the study area (unknown EPCI code(s) ['123'] in this study "
+     "area)"),
+], ids=["no territory matches", "unknown code"])
+def test_a_policy_without_a_territory_in_the_study_area_is_refused(target, message):
+    """A policy that would act nowhere is a configuration mistake, reported at once in one
+    line naming the policy's place in the scenario, the value and what is allowed."""
+    with pytest.raises(ConfigError) as refused:
         make(cap(dwellings_per_year=12, **target))
+    assert str(refused.value) == message
+
+
+def test_a_mission_built_in_code_for_a_profile_the_model_lacks_is_refused_at_start():
+    """Outside a config (a notebook), the profiles are checked against the model's."""
+    m = make(fit=False)
+    mission = AccueilMission(group=PETR, profiles=["manager", "astronaut"])
+    with pytest.raises(ConfigError) as refused:
+        mission.start(m)
+    assert str(refused.value) == (
+        "policies.AccueilMission.profiles: 'astronaut' is not allowed; allowed: profiles of "
+        "this model ['manager', 'hybrid', 'neo_rural', 'retiree', 'precarious', 'stable']")
 
 
 def test_policies_on_the_same_territory_add_bonuses_multiply_retentions_and_keep_the_lower_cap():

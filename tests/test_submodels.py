@@ -403,7 +403,8 @@ def test_types_of_mixed_households_approximate_the_per_household_expected_flows(
 def test_a_target_for_a_region_covering_the_whole_area_is_refused():
     """Moves inside the study area cannot change its number of households: no fit can meet
     a target for a région with nothing outside it, so it is refused in one line."""
-    with pytest.raises(ConfigError, match=r"net_migration_per_year\.76: -1000(\.0)? is not allowed"):
+    refused = r"net_migration_per_year\.76: -1000(\.0)? is not allowed"
+    with pytest.raises(ConfigError, match=refused):
         MigrationModel("baseline", scale=0.002, months=1, overrides=[
             'territory.departements=["12","48"]',
             "+model.equilibrium.net_migration_per_year.76=-1000"])
