@@ -303,8 +303,10 @@ def test_a_retention_above_one_or_a_negative_cap_is_refused():
     """Retention multiplies hazards to keep newcomers: above 1 it would chase them away;
     a negative cap would demolish. Refused when the policy is made and when configured."""
     for bad in (1.5, -0.1):
-        with pytest.raises(ConfigError, match="retention"):
+        with pytest.raises(ConfigError) as refused:
             AccueilMission(group=PETR, retention=bad)
+        assert str(refused.value) == (f"policies.AccueilMission.retention: {bad} is not "
+                                      "allowed; allowed: a number in [0.0, 1.0]")
     with pytest.raises(ConfigError, match="retention"):
         make(accueil(group=PETR, retention=1.5), fit=False)
     with pytest.raises(ConfigError, match="dwellings_per_year"):

@@ -159,3 +159,13 @@ def test_mesa_datacollector_and_batch_run_work():
                                            "months": [2], "rng": [1, 2]},
                           max_steps=5, display_progress=False)
     assert {r["rng"] for r in runs} == {1, 2} and all(r["moved"] > 0 for r in runs)
+
+
+def test_a_one_month_run_gives_one_month_of_tables():
+    """The shortest run still writes every table: one row per EPCI, its moves."""
+    res = Simulation("baseline", scale=0.002, months=1, compare_to=None, overrides=[
+        *AVEYRON_LOZERE]).run(progress=False)
+    assert res.territories["month"].unique().tolist() == ["2019-01"]
+    assert len(res.territories) == len(res.area)
+    assert res.flows["households"].sum() == pytest.approx(
+        res.territories[["arrivals", "internal_moves"]].to_numpy().sum())
