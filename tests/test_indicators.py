@@ -31,6 +31,8 @@ AREA = Territories(pd.DataFrame({
     "dwelling_m2": [60.0, 75.0, 80.0, 100.0],
     "income_month": [2_750.0, 2_500.0, 2_000.0, 1_250.0],
     "household_size": [2.0, 2.5, 3.0, 1.6],
+    # on one meridian, 0.1° of latitude ≈ 11.1 km: A–B 11 km, C–D 56 km, D–A 389 km
+    "lat": [48.0, 48.1, 44.0, 44.5], "lon": [2.0, 2.0, 2.0, 2.0],
 }, index=pd.Index(CODES, name="code")), communes=pd.DataFrame(), groups={})
 
 MONTHS = [f"2019-{m:02d}" for m in range(1, 13)] + ["2020-01", "2020-02", "2020-03"]
@@ -239,6 +241,17 @@ SUMMARY = {
         "small_rural": {"paris": 0.2222, "large_urban": 0.0, "medium": 0.1389,
                         "small_rural": 0.0},
     },
+    # as in the tests of population, distance bands and price index below
+    "population_by_region_per_year": {"11": {2019: 10_500, 2020: 11_500},
+                                      "76": {2019: 4_500, 2020: 4_500}},
+    "moves_by_distance_band_share": {
+        2019: {"within_epci": 0.0667, "under_20km": 0.1333, "20_to_100km": 0.3667,
+               "over_100km": 0.4333},
+        2020: {"within_epci": 0.8333, "under_20km": 0.0, "20_to_100km": 0.0,
+               "over_100km": 0.1667}},
+    "price_index_by_region_per_year": {"11": {2019: 100.0, 2020: 102.778},
+                                       "76": {2019: 100.0, 2020: 100.667},
+                                       "FR": {2019: 100.0, 2020: 102.615}},
     "most_destabilised": [  # by price_vs_baseline_pct: A 25 > C 5 > D 0 (> B −20, cut)
         {"epci": "A", "name": "Grand Paris", "price_change_pct": 10.0,
          "price_to_income_years": 20.0, "displaced": 7.0, "arrivals": 50.0,
@@ -467,3 +480,46 @@ def test_summary_figures_are_the_indicators_recomputed_from_the_tables(res):
         outside = arrived["origin"].map(area["departement"]) != area.loc[code, "departement"]
         share = arrived.loc[outside, "persons"].sum() / max(arrived["persons"].sum(), 1e-9)
         assert e["newcomers_share"] == pytest.approx(share, abs=5e-4)
+
+
+# --- population, distance bands and the price index by région -------------------------
+
+def test_population_by_region_is_counted_at_the_end_of_each_year():
+    """The year's last simulated month: December 2019, March 2020 (a partial year)."""
+    assert indicators.population_by_region(run_table(), AREA) == {
+        "11": {2019: 10_500.0,   # A 6,000 + B 4,500
+               2020: 11_500.0},  # A 7,000 in March + B 4,500
+        "76": {2019: 4_500.0, 2020: 4_500.0}}  # C 2,500 + D 2,000
+
+
+def test_moves_are_shared_by_distance_between_the_centroids_of_origin_and_destination():
+    bands = indicators.moves_by_distance_band(FLOWS, AREA)
+    # 2019 (1,500 persons): within A 100; under 20 km A→B 200; 20–100 km C→D 300 + D→C 250;
+    # over 100 km D→A 400 + B→C 250
+    assert bands.loc[2019].to_dict() == pytest.approx({
+        "within_epci": 100 / 1500, "under_20km": 200 / 1500, "20_to_100km": 550 / 1500,
+        "over_100km": 650 / 1500})
+    # 2020 (300): within C 250, B→C 50 over 100 km; no move in the other bands
+    assert bands.loc[2020].to_dict() == pytest.approx({
+        "within_epci": 250 / 300, "under_20km": 0.0, "20_to_100km": 0.0,
+        "over_100km": 50 / 300})
+
+
+def test_the_price_index_weights_prices_by_the_initial_dwellings_with_2019_at_100():
+    index = indicators.price_index_by_region(run_table(), AREA)
+    # région 11, weights A 11,000 and B 5,500 dwellings: 2019 (10,000·11,000 + 4,000·5,500)
+    # / 16,500 = 8,000 every month; 2020: 8,000, 8,000 and, with A at 11,000 in March,
+    # 143e6 / 16,500 = 8,666.67: mean 8,222.22, index 102.778
+    assert index["11"] == {2019: 100.0, 2020: 102.778}
+    # région 76, weights C 4,400 and D 2,200: 2019 11e6 / 6,600 = 1,666.67; March 2020
+    # (2,100·4,400 + 900·2,200) / 6,600 = 1,700: mean 1,677.78, index 100.667
+    assert index["76"] == {2019: 100.0, 2020: 100.667}
+    # the whole area: 143e6 / 23,100 in 2019, 154.22e6 / 23,100 in March 2020:
+    # (2 + 154.22 / 143) / 3 = 1.026154
+    assert index["FR"] == {2019: 100.0, 2020: 102.615}
+
+
+def test_a_run_starting_after_2019_indexes_prices_on_its_first_year():
+    t = run_table()
+    index = indicators.price_index_by_region(t[t["month"] >= "2020-01"], AREA)
+    assert index["FR"] == {2020: 100.0}

@@ -9,6 +9,11 @@ Definitions (also in docs/odd.md):
 * Île-de-France net migration: persons arriving in région 11 from other régions minus
   persons leaving it, per year (INSEE: about −100,000 a year before COVID);
 * moves by urban-hierarchy class of origin and destination (shares of all moves);
+* population by région at the end of each year (persons);
+* moves by distance band, per year: within the EPCI, under 20 km, 20–100 km, over
+  100 km between the centroids of origin and destination (shares of persons moving);
+* price index by région and for the whole area (``FR``), per year: the yearly mean
+  price of the initial dwellings, 100 in 2019 (or in the first simulated year);
 * destabilisation, per EPCI, at the end of the run: price change against the baseline
   path (%), price-to-income ratio (years of local median income for a typical dwelling),
   displaced local households, newcomers' share of arrivals (arrivals from another
@@ -18,6 +23,7 @@ Definitions (also in docs/odd.md):
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from migrasim.territories import Territories
@@ -57,6 +63,57 @@ def idf_net_migration(flows: pd.DataFrame, t: Territories,
     out = f[(f["region"] == IDF) & (f["region_dest"] != IDF)].groupby("year")["persons"].sum()
     months = _months_per_year(territories).sort_index()
     return inn.sub(out, fill_value=0.0).reindex(months.index, fill_value=0.0) * 12.0 / months
+
+
+DISTANCE_BANDS = ("within_epci", "under_20km", "20_to_100km", "over_100km")
+
+
+def _year(territories: pd.DataFrame) -> pd.Series:
+    return territories["month"].str[:4].astype(int)
+
+
+def population_by_region(territories: pd.DataFrame, t: Territories) -> dict:
+    """Persons living in each région at the end of each year (its last simulated month):
+    {région: {year: persons}}."""
+    year = _year(territories)
+    last = territories[territories["month"] == territories.groupby(year)["month"]
+                       .transform("max")]
+    region = last["epci"].map(t.df["region"])
+    table = last.groupby([region, _year(last)])["population"].sum()
+    return {r: {int(y): float(v) for y, v in table[r].items()}
+            for r in table.index.get_level_values(0).unique()}
+
+
+def moves_by_distance_band(flows: pd.DataFrame, t: Territories) -> pd.DataFrame:
+    """Share of each year's moves (persons) by distance between the centroids of origin
+    and destination EPCI: within the EPCI, under 20 km, 20 to 100 km, over 100 km."""
+    index = {c: i for i, c in enumerate(t.codes)}
+    o = np.array([index[c] for c in flows["origin"]], dtype=np.int64)
+    d = np.array([index[c] for c in flows["destination"]], dtype=np.int64)
+    km = t.distance_km[o, d]
+    band = np.select([o == d, km < 20.0, km <= 100.0], DISTANCE_BANDS[:3], DISTANCE_BANDS[3])
+    table = flows.assign(band=band).pivot_table(index="year", columns="band", values="persons",
+                                                aggfunc="sum", fill_value=0.0)
+    table = table.reindex(columns=list(DISTANCE_BANDS), fill_value=0.0)
+    return table.div(table.sum(axis=1), axis=0)
+
+
+def price_index_by_region(territories: pd.DataFrame, t: Territories) -> dict:
+    """Yearly mean price of the initial dwellings (prices weighted by each EPCI's dwellings
+    of the first month), by région and for the whole area (``FR``), as an index: 100 in
+    2019, or in the first simulated year when the run starts later.
+    {région or FR: {year: index}}."""
+    first = territories[territories["month"] == territories["month"].min()]
+    weight = territories["epci"].map(first.set_index("epci")["dwellings"])
+    value = territories.assign(year=_year(territories), value=territories["price_m2"] * weight,
+                               weight=weight, region=territories["epci"].map(t.df["region"]))
+    out = {}
+    for key, rows in [*value.groupby("region"), ("FR", value)]:
+        monthly = rows.groupby(["year", "month"])[["value", "weight"]].sum()
+        price = (monthly["value"] / monthly["weight"]).groupby(level="year").mean()
+        base = price[2019] if 2019 in price.index else price.iloc[0]
+        out[key] = {int(y): round(float(100 * v / base), 3) for y, v in price.items()}
+    return out
 
 
 def hierarchy_matrix(flows: pd.DataFrame, t: Territories) -> pd.DataFrame:
@@ -117,6 +174,12 @@ def summary(run: pd.DataFrame, flows: pd.DataFrame, t: Territories,
         "idf_net_migration_per_year": {int(k): round(float(v)) for k, v in idf.items()},
         "moves_by_hierarchy_share": {o: {d: round(float(v), 4) for d, v in row.items()}
                                      for o, row in hm.iterrows()},
+        "population_by_region_per_year": {r: {y: round(v) for y, v in years.items()}
+                                          for r, years in population_by_region(run, t).items()},
+        "moves_by_distance_band_share": {
+            int(y): {b: round(float(v), 4) for b, v in row.items()}
+            for y, row in moves_by_distance_band(flows, t).iterrows()},
+        "price_index_by_region_per_year": price_index_by_region(run, t),
         "most_destabilised": [
             {"epci": code, **{k: (None if pd.isna(v) else (round(float(v), 3)
                                                           if not isinstance(v, str) else v))
