@@ -15,8 +15,9 @@ import pandas as pd
 import pytest
 
 from migrasim.experiments import Simulation
+from migrasim.model import SCHEDULE
 from migrasim.observation import indicators
-from migrasim.observation.records import STOCK, Records
+from migrasim.observation.records import STOCK, Records, columns
 from migrasim.submodels.market import HousingMarket
 from migrasim.submodels.relocation import Relocation
 from migrasim.territories import Territories
@@ -523,3 +524,17 @@ def test_a_run_starting_after_2019_indexes_prices_on_its_first_year():
     t = run_table()
     index = indicators.price_index_by_region(t[t["month"] >= "2020-01"], AREA)
     assert index["FR"] == {2020: 100.0}
+
+
+def test_the_documented_columns_are_the_columns_of_the_territories_table(res):
+    """docs/odd.md §7 prints ``columns(SCHEDULE)``: every column of territories.parquet, in
+    order, with its unit and the submodel it comes from (counts in households)."""
+    rows = [line.split(" | ") for line in columns(SCHEDULE).splitlines()[2:]]
+    names = [r[0].strip("| `") for r in rows]
+    profiles = [c for c in res.territories.columns if c.startswith("households_")]
+    expected = [c for c in res.territories.columns if c not in profiles]
+    expected.insert(expected.index("households") + 1, "households_<profile>")
+    assert names == expected
+    units = {r[0].strip("| `"): r[1] for r in rows}
+    assert units["arrivals"] == "households" and units["price_m2"] == "€/m²"
+    assert {r[0].strip("| `"): r[2] for r in rows}["price_m2"] == "Housing market"
