@@ -127,8 +127,9 @@ class Results:
 
 
 def _years(table: dict) -> dict:
-    """JSON keys by year back to integers, as in the summary of a run."""
-    return {int(k) if k.isdigit() else k: v for k, v in table.items()}
+    """JSON keys by year (four digits; région codes have two) back to integers, as in the
+    summary of a run."""
+    return {int(k) if len(k) == 4 and k.isdigit() else k: v for k, v in table.items()}
 
 
 def _yaml(config: Config) -> str:

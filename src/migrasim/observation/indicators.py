@@ -80,7 +80,7 @@ def population_by_region(territories: pd.DataFrame, t: Territories) -> dict:
                        .transform("max")]
     region = last["epci"].map(t.df["region"])
     table = last.groupby([region, _year(last)])["population"].sum()
-    return {r: {int(y): float(v) for y, v in table[r].items()}
+    return {str(r): {int(y): float(v) for y, v in table[r].items()}
             for r in table.index.get_level_values(0).unique()}
 
 
@@ -112,7 +112,7 @@ def price_index_by_region(territories: pd.DataFrame, t: Territories) -> dict:
         monthly = rows.groupby(["year", "month"])[["value", "weight"]].sum()
         price = (monthly["value"] / monthly["weight"]).groupby(level="year").mean()
         base = price[2019] if 2019 in price.index else price.iloc[0]
-        out[key] = {int(y): round(float(100 * v / base), 3) for y, v in price.items()}
+        out[str(key)] = {int(y): round(float(100 * v / base), 3) for y, v in price.items()}
     return out
 
 
