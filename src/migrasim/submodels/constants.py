@@ -7,7 +7,8 @@ calibration of location-choice constants, one constant per territory is fitted s
 at the start, expected arrivals equal expected departures plus any net migration target
 by région (none by default; docs/odd.md §5). Expected flows use household types (home,
 profile, job; mean telework and budget) weighted by their move hazards; the fixed point
-is found by the usual log-ratio iteration.
+is found by the usual log-ratio iteration, its step halved whenever the largest gap grows
+(an overshoot), and a fit that ends unconverged warns.
 """
 
 from __future__ import annotations
