@@ -30,10 +30,14 @@ from migrasim.territories import Territories
 from migrasim.territories.classification import IDF
 
 
+def _year(territories: pd.DataFrame) -> pd.Series:
+    return territories["month"].str[:4].astype(int)
+
+
 def mobility(territories: pd.DataFrame, flows: pd.DataFrame) -> pd.Series:
     """Persons moving per year as % of the mean population of that year (a partial year
     is annualised from its simulated months)."""
-    monthly = territories.assign(year=territories["month"].str[:4].astype(int)).groupby(
+    monthly = territories.assign(year=_year(territories)).groupby(
         ["year", "month"])["population"].sum().groupby("year").mean()
     months = _months_per_year(territories)
     moved = flows.groupby("year")["persons"].sum().reindex(months.index, fill_value=0.0)
@@ -66,10 +70,6 @@ def idf_net_migration(flows: pd.DataFrame, t: Territories,
 
 
 DISTANCE_BANDS = ("within_epci", "under_20km", "20_to_100km", "over_100km")
-
-
-def _year(territories: pd.DataFrame) -> pd.Series:
-    return territories["month"].str[:4].astype(int)
 
 
 def population_by_region(territories: pd.DataFrame, t: Territories) -> dict:
