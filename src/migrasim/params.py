@@ -33,6 +33,7 @@ from pydantic_core import PydanticCustomError
 
 from migrasim import calendar
 from migrasim.errors import ConfigError
+from migrasim.ages import AGE_CLASSES
 from migrasim.territories.classification import HIERARCHY, KINDS
 
 ERROR = "migrasim"  # pydantic error type of every check below
@@ -188,6 +189,11 @@ def per_profile(value: Any, *, workers: bool = False):
 def per_kind(value: Any):
     """A table with one entry per EPCI kind."""
     return keyed(value, KINDS, "the EPCI kinds", partial=False)
+
+
+def per_age(value: Any, partial: bool = False):
+    """A table with one entry per age class of the reference person (some if ``partial``)."""
+    return keyed(value, AGE_CLASSES, "the age classes", partial=partial)
 
 
 def keyed(value: Any, keys: Iterable[str], what: str, partial: bool = True):

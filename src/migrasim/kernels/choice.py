@@ -23,7 +23,7 @@ from typing import NamedTuple
 import numba as nb
 import numpy as np
 
-from migrasim.kernels.decision import RETURN
+from migrasim.kernels.decision import JOB_CHANGE, RETURN
 from migrasim.rng import CHOICE, CHOICE_SAMPLE, uniform
 
 F32 = np.float32
@@ -40,16 +40,16 @@ _ONE, _HALF, _BIAS = F32(1.0), F32(0.5), np.int32(127)
 class Tables(NamedTuple):
     """Household-independent arrays of one step, in float32 (see module docstring)."""
 
-    terms: np.ndarray      # (profiles, territories): A[p, j], territory constants included
+    terms: np.ndarray      # (segments, territories): A[s, j], territory constants included
     log_dist: np.ndarray   # (territories, territories): log(1 + km / 10), origin row
-    dist_coef: np.ndarray  # (profiles,)
-    tele: np.ndarray       # (profiles, territories): telework terms per telework share
+    dist_coef: np.ndarray  # (segments,)
+    tele: np.ndarray       # (segments, territories): telework terms per telework share
     rent: np.ndarray       # (territories,)
     commute: np.ndarray    # (territories, territories): one-way minutes, job row × home
     urban: np.ndarray      # (territories,): 1 for urban territories (return bonus)
-    same: np.ndarray       # (profiles,)
-    cost: np.ndarray       # (profiles,)
-    commute_coef: np.ndarray  # (profiles,)
+    same: np.ndarray       # (segments,)
+    cost: np.ndarray       # (segments,)
+    commute_coef: np.ndarray  # (segments,)
     return_bonus: float    # utility of urban territories for a failed project's return
 
 
@@ -68,7 +68,7 @@ class Types(NamedTuple):
 
     weight: np.ndarray      # summed ordinary hazard
     home: np.ndarray
-    profile: np.ndarray
+    segment: np.ndarray     # profile × age class
     job: np.ndarray         # −1: none
     inv_budget: np.ndarray  # hazard-weighted mean of 1 / budget
     telework: np.ndarray    # hazard-weighted mean telework share of the week
@@ -159,13 +159,19 @@ def _scratch(n):
 
 
 @nb.njit(inline="always", cache=True)
-def _household_weights(v, bits, scale, blocks, tables, p, o, w, tw, inv_budget, bonus):
+def _household_weights(v, bits, scale, blocks, tables, p, o, w, tw, inv_budget, bonus,
+                       around_job):
+    """Weights of segment ``p`` living in ``o``, working in ``w``; ``around_job``: a move
+    for a new job, chosen around it (no pull of the old home: distance and same-territory
+    terms off)."""
     terms, log_dist, dist_coef, tele, rent, commute, urban, same, cost, commute_coef, _ = tables
     tw32 = F32(tw)
     commuting = commute_coef[p] * (_ONE - tw32) if w >= 0 else F32(0.0)
-    vmax = _utilities(v, terms[p], dist_coef[p], log_dist[o], cost[p] * F32(inv_budget), rent,
+    dist = F32(0.0) if around_job else dist_coef[p]
+    stay = F32(0.0) if around_job else same[p]
+    vmax = _utilities(v, terms[p], dist, log_dist[o], cost[p] * F32(inv_budget), rent,
                       tw32, tele[p], commuting, commute[max(w, 0)], F32(bonus), urban, o,
-                      same[p])
+                      stay)
     return _exp_weights(v, bits, scale, vmax, blocks, rent.shape[0])
 
 
@@ -181,7 +187,7 @@ def choose(seed, month, movers, reason, hh, tables, chunks):
     chosen = np.empty(m, dtype=np.int32)
     # gathered in household order (a forward sweep through memory), then visited by home;
     # one statement per array (see kernels/synthesis.py)
-    p_ = hh.profile[movers]
+    p_ = hh.segment[movers]
     o_ = hh.home[movers]
     w_ = hh.job[movers]
     tw_ = hh.telework_days[movers]
@@ -194,7 +200,7 @@ def choose(seed, month, movers, reason, hh, tables, chunks):
             k = order[i]
             total = _household_weights(
                 v, bits, scale, blocks, tables, p_[k], o_[k], w_[k], tw_[k] / 5.0, 1.0 / b_[k],
-                return_bonus if reason[k] == RETURN else 0.0)
+                return_bonus if reason[k] == RETURN else 0.0, reason[k] == JOB_CHANGE)
             chosen[k] = _pick(v, blocks, F32(uniform(seed, movers[k], month, CHOICE)) * total,
                               n)
     return chosen
@@ -209,7 +215,7 @@ def expected_flows(types, tables, chunks):
     """
     weight = types.weight  # one statement per array (see kernels/synthesis.py)
     home = types.home
-    profile = types.profile
+    segment = types.segment
     job = types.job
     inv_budget = types.inv_budget
     telework = types.telework
@@ -224,8 +230,8 @@ def expected_flows(types, tables, chunks):
             if weight[k] <= 0.0:
                 continue
             o = home[k]
-            total = _household_weights(v, bits, scale, blocks, tables, profile[k], o, job[k],
-                                       telework[k], inv_budget[k], 0.0)
+            total = _household_weights(v, bits, scale, blocks, tables, segment[k], o, job[k],
+                                       telework[k], inv_budget[k], 0.0, False)
             share = weight[k] / total
             stay = v[o] * share
             for j in range(n):
@@ -289,14 +295,15 @@ def _alias(scaled, threshold, alias):
 
 
 @nb.njit(fastmath=True, cache=True)
-def _utility(tables, p, o, w, j, tw, inv_budget, bonus):
+def _utility(tables, p, o, w, j, tw, inv_budget, bonus, around_job):
     terms, log_dist, dist_coef, tele, rent, commute, urban, same, cost, commute_coef, _ = tables
-    x = (terms[p, j] + dist_coef[p] * log_dist[o, j] + cost[p] * inv_budget * rent[j]
-         + tw * tele[p, j] + bonus * urban[j])
+    x = (terms[p, j] + cost[p] * inv_budget * rent[j] + tw * tele[p, j] + bonus * urban[j])
+    if not around_job:
+        x += dist_coef[p] * log_dist[o, j]
+        if j == o:
+            x += same[p]
     if w >= 0:
         x += commute_coef[p] * (_ONE - tw) * commute[w, j]
-    if j == o:
-        x += same[p]
     return x
 
 
@@ -307,7 +314,7 @@ def choose_sampled(seed, month, movers, reason, hh, tables, chunks, sample):
     weighted exp(V_j − ln(size · q(j | o))): McFadden's correction, so that the sampled
     weights estimate those of the territories not drawn."""
     home = hh.home  # one statement per array (see kernels/synthesis.py)
-    profile = hh.profile
+    segment = hh.segment
     job = hh.job
     budget = hh.budget
     telework_days = hh.telework_days
@@ -328,7 +335,8 @@ def choose_sampled(seed, month, movers, reason, hh, tables, chunks, sample):
         log_size = F32(np.log(size))
         for k in range(c * per, min(m, (c + 1) * per)):
             h = movers[k]
-            p, o, w = profile[h], home[h], job[h]
+            p, o, w = segment[h], home[h], job[h]
+            around_job = reason[k] == JOB_CHANGE
             tw = F32(telework_days[h] / 5.0)
             inv_budget = F32(1.0 / budget[h])
             bonus = F32(return_bonus if reason[k] == RETURN else 0.0)
@@ -340,7 +348,7 @@ def choose_sampled(seed, month, movers, reason, hh, tables, chunks, sample):
                 i = min(int(x), n - 1)
                 cand[fixed + s] = i if x - i < threshold[o, i] else alias[o, i]
             for s in range(fixed + size):
-                v[s] = _utility(tables, p, o, w, cand[s], tw, inv_budget, bonus)
+                v[s] = _utility(tables, p, o, w, cand[s], tw, inv_budget, bonus, around_job)
             for s in range(fixed, fixed + size):
                 v[s] -= log_size + log_q[o, cand[s]]
             vmax = v[0]
@@ -353,10 +361,11 @@ def choose_sampled(seed, month, movers, reason, hh, tables, chunks, sample):
 
 
 @nb.njit(cache=True)
-def probabilities(tables, profile, home, job, telework_share, inv_budget, bonus=0.0):
+def probabilities(tables, segment, home, job, telework_share, inv_budget, bonus=0.0,
+                  around_job=False):
     """Choice probabilities over every territory of one household (float64 copy)."""
     n = tables.rent.shape[0]
     v, bits, scale, blocks = _scratch(n)
-    total = _household_weights(v, bits, scale, blocks, tables, profile, home, job,
-                               telework_share, inv_budget, bonus)
+    total = _household_weights(v, bits, scale, blocks, tables, segment, home, job,
+                               telework_share, inv_budget, bonus, around_job)
     return v[:n].astype(np.float64) / total

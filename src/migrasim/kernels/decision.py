@@ -8,16 +8,23 @@ from typing import NamedTuple
 import numba as nb
 import numpy as np
 
-from migrasim.rng import DISPLACEMENT, FAILURE, MOVE, uniform
+from migrasim.rng import DISPLACEMENT, FAILURE, JOB, MOVE, uniform
 
-STAY, ORDINARY, DISPLACED, RETURN = 0, 1, 2, 3
+# Reasons to move. ORDINARY is a housing or family move; TELEWORK is an ordinary move
+# that kept a job only telework makes reachable (labelled by the relocation); FORMATION
+# and ABROAD are new households (demography).
+STAY, ORDINARY, DISPLACED, RETURN, JOB_CHANGE, TELEWORK, FORMATION, ABROAD = range(8)
+REASONS = ("stay", "housing_family", "displaced", "failed_project", "job_change",
+           "telework", "new_household", "from_abroad")
 NEWCOMER_MONTHS = 36  # households that arrived less than three years ago are "newcomers"
 
 
 class Hazards(NamedTuple):
     """The decision rules, as arrays and numbers."""
 
-    monthly_rate: np.ndarray            # (profiles,): ordinary monthly move probability
+    monthly_rate: np.ndarray            # (segments,): ordinary monthly move probability
+    job_rate: np.ndarray                # (age classes,): monthly job change beyond reach
+    n_ages: int                         # age classes (segment = profile × n_ages + class)
     tenure_factor: np.ndarray           # (owner, renter)
     burden_ref: float                   # rent burden above which the hazard rises
     burden_slope: float
@@ -41,8 +48,8 @@ class Conditions(NamedTuple):
 
 @nb.njit(parallel=True, cache=True)
 def decide(seed, month, hh, where, hazards, type_id, n_types, chunks):
-    """Reason code per household (STAY, ORDINARY, DISPLACED, RETURN), and, in the same
-    pass, the sums by household type of the ordinary hazard, of hazard / budget and of
+    """Reason code per household (STAY, ORDINARY, DISPLACED, RETURN, JOB_CHANGE for a
+    worker whose job changes beyond commuting range), and, in the same pass, the sums by household type of the ordinary hazard, of hazard / budget and of
     hazard × telework days: the expected demand the market answers. Type sums are
     chunk-local over a fixed split, so they do not depend on the thread count."""
     home = hh.home  # one statement per array (see kernels/synthesis.py)
@@ -51,11 +58,16 @@ def decide(seed, month, hh, where, hazards, type_id, n_types, chunks):
     budget = hh.budget
     since = hh.months_since_arrival
     telework = hh.telework_days
+    segment = hh.segment
+    alive = hh.alive
+    job = hh.job
     rent = where.rent
     hier = where.hier
     shock = where.shock
     newcomer_hazard = where.newcomer_hazard
     monthly_rate = hazards.monthly_rate
+    job_rate = hazards.job_rate
+    n_ages = hazards.n_ages
     tenure_factor = hazards.tenure_factor
     burden_ref = hazards.burden_ref
     burden_slope = hazards.burden_slope
@@ -72,12 +84,15 @@ def decide(seed, month, hh, where, hazards, type_id, n_types, chunks):
     size = (n + chunks - 1) // chunks
     for c in nb.prange(chunks):
         for h in range(c * size, min(n, (c + 1) * size)):
+            if not alive[h]:
+                continue
             j = home[h]
             p = profile[h]
+            s = segment[h]
             burden = rent[j] / budget[h] if not owner[h] else 0.0
             newcomer = since[h] < NEWCOMER_MONTHS
             retention = newcomer_hazard[j] if newcomer else 1.0
-            hz = monthly_rate[p] * tenure_factor[0 if owner[h] else 1] * shock[p, hier[j]]
+            hz = monthly_rate[s] * tenure_factor[0 if owner[h] else 1] * shock[p, hier[j]]
             if burden > burden_ref:
                 hz *= 1.0 + burden_slope * (burden - burden_ref)
             hz *= retention
@@ -94,6 +109,9 @@ def decide(seed, month, hh, where, hazards, type_id, n_types, chunks):
                 if uniform(seed, h, month, FAILURE) < failure_rate * retention:
                     reason[h] = RETURN
                     continue
+            if job[h] >= 0 and uniform(seed, h, month, JOB) < job_rate[s % n_ages]:
+                reason[h] = JOB_CHANGE
+                continue
             if uniform(seed, h, month, MOVE) < hz:
                 reason[h] = ORDINARY
     total = sums[0].copy()

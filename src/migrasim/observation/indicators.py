@@ -26,6 +26,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from migrasim.ages import AGE_CLASSES
+from migrasim.kernels.decision import REASONS
 from migrasim.territories import Territories
 from migrasim.territories.classification import IDF
 
@@ -95,6 +97,29 @@ def moves_by_distance_band(flows: pd.DataFrame, t: Territories) -> pd.DataFrame:
     table = flows.assign(band=band).pivot_table(index="year", columns="band", values="persons",
                                                 aggfunc="sum", fill_value=0.0)
     table = table.reindex(columns=list(DISTANCE_BANDS), fill_value=0.0)
+    return table.div(table.sum(axis=1), axis=0)
+
+
+def long_moves_by_age(flows: pd.DataFrame, t: Territories, km: float = 100.0) -> pd.DataFrame:
+    """Share of each year's moves of more than ``km`` between centroids (persons) made by
+    each age class of the reference person: rows years, columns age classes."""
+    index = {c: i for i, c in enumerate(t.codes)}
+    o = np.array([index[c] for c in flows["origin"]], dtype=np.int64)
+    d = np.array([index[c] for c in flows["destination"]], dtype=np.int64)
+    long = flows[t.distance_km[o, d] > km]
+    table = long.pivot_table(index="year", columns="age_class", values="persons",
+                             aggfunc="sum", fill_value=0.0)
+    table = table.reindex(index=sorted(flows["year"].unique()), columns=list(AGE_CLASSES),
+                          fill_value=0.0)
+    total = table.sum(axis=1)
+    return table.div(total.where(total > 0), axis=0).fillna(0.0)
+
+
+def moves_by_reason(flows: pd.DataFrame) -> pd.DataFrame:
+    """Share of each year's moves (persons) by reason: rows years, columns reasons."""
+    table = flows.pivot_table(index="year", columns="reason", values="persons",
+                              aggfunc="sum", fill_value=0.0)
+    table = table.reindex(columns=list(REASONS[1:]), fill_value=0.0)
     return table.div(table.sum(axis=1), axis=0)
 
 
@@ -179,6 +204,12 @@ def summary(run: pd.DataFrame, flows: pd.DataFrame, t: Territories,
         "moves_by_distance_band_share": {
             int(y): {b: round(float(v), 4) for b, v in row.items()}
             for y, row in moves_by_distance_band(flows, t).iterrows()},
+        "long_moves_by_age_share": {
+            int(y): {a: round(float(v), 4) for a, v in row.items()}
+            for y, row in long_moves_by_age(flows, t).iterrows()},
+        "moves_by_reason_share": {
+            int(y): {r: round(float(v), 4) for r, v in row.items()}
+            for y, row in moves_by_reason(flows).iterrows()},
         "price_index_by_region_per_year": price_index_by_region(run, t),
         "most_destabilised": [
             {"epci": code, **{k: (None if pd.isna(v) else (round(float(v), 3)

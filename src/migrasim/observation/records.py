@@ -3,7 +3,7 @@
 ``territories``: one row per EPCI and month: the housing stock (households in total and
 by profile, dwellings, vacancy), then the results every submodel of the schedule
 declares, in the order of the schedule. ``flows``: one row per year, origin, destination
-and profile with at least one move, weighted to real households and persons (sparse).
+profile, age class and reason with at least one move, weighted to real households and persons (sparse).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 
 from migrasim import calendar
+from migrasim.ages import AGE_CLASSES, N_AGES
+from migrasim.kernels.decision import REASONS
 from migrasim.submodels.base import Result, Submodel
 
 if TYPE_CHECKING:
@@ -62,8 +64,9 @@ class Records(Submodel):
         for s in self.sources:
             row.update(s.record(model))
         self.rows.append(row)
-        origin, destination, profile = model.submodels.relocation.flows(model)
-        key = ((origin.astype(np.int64) * n + destination) * len(model.profiles) + profile)
+        origin, destination, profile, age, reason = model.submodels.relocation.flows(model)
+        key = ((((origin.astype(np.int64) * n + destination) * len(model.profiles) + profile)
+                * N_AGES + age) * len(REASONS) + reason)
         self.flow_keys.setdefault(model.month // 12, []).append(key)
 
     def territories_table(self, model: MigrationModel) -> pd.DataFrame:
@@ -81,17 +84,21 @@ class Records(Submodel):
         return df
 
     def flows_table(self, model: MigrationModel) -> pd.DataFrame:
-        """Year × origin × destination × profile: households and persons moving."""
+        """Year × origin × destination × profile × age class × reason: households and
+        persons moving."""
         n, P = len(model.territories), len(model.profiles)
         size = model.territories.array("household_size")
         codes, profiles = model.territories.codes, np.array(model.profiles)
         frames = []
         for year, keys in sorted(self.flow_keys.items()):
             k, c = np.unique(np.concatenate(keys), return_counts=True)
+            k, r = np.divmod(k, len(REASONS))
+            k, a = np.divmod(k, N_AGES)
             od, p = np.divmod(k, P)
             o, d = np.divmod(od, n)
             frames.append(pd.DataFrame({
                 "year": year, "origin": codes[o], "destination": codes[d],
-                "profile": profiles[p], "households": c / model.scale,
+                "profile": profiles[p], "age_class": np.array(AGE_CLASSES)[a],
+                "reason": np.array(REASONS)[r], "households": c / model.scale,
                 "persons": c / model.scale * size[o]}))
         return pd.concat(frames, ignore_index=True)

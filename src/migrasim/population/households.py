@@ -15,12 +15,14 @@ from pydantic import ValidationInfo, model_validator
 
 from migrasim import rng
 from migrasim.kernels import synthesis
+from migrasim import ages
 from migrasim.params import (
     Params,
     Probability,
     Profile,
     fail,
     number,
+    per_age,
     per_kind,
     per_profile,
     table_array,
@@ -39,6 +41,7 @@ class HouseholdParams(Params):
     owner_share: per_profile(Probability)
     housing_factor: per_profile(number(0.0, 10.0, lo_open=True))
     local_job_share: Probability
+    age_shares: per_profile(per_age(Probability, partial=True))  # share of each age class
 
     @model_validator(mode="after")
     def _shares(self, info: ValidationInfo) -> HouseholdParams:
@@ -53,6 +56,11 @@ class HouseholdParams(Params):
                 if name not in self.shares:
                     raise fail(f"a share by EPCI kind for every profile but the rest: {drawn}",
                                key=f"shares.{name}", problem="missing")
+        for name, table in self.age_shares.items():
+            total = sum(table.values())
+            if abs(total - 1.0) > 1e-6:
+                raise fail("age-class shares summing to 1", key=f"age_shares.{name}",
+                           value=round(total, 6))
         for kind in KINDS:
             total = sum(table[kind] for table in self.shares.values())
             if total > 1.0 + 1e-9:
@@ -73,6 +81,9 @@ class HouseholdArrays(NamedTuple):
     months_since_arrival: np.ndarray
     origin: np.ndarray
     budget: np.ndarray
+    age: np.ndarray
+    segment: np.ndarray
+    alive: np.ndarray
 
 
 @dataclass
@@ -89,9 +100,18 @@ class Households:
     origin: np.ndarray          # int32 territory before the last move, -1 if none yet
     budget: np.ndarray          # float64 income / housing factor of the profile: the rent
     #                             burden is rent / budget
+    age: np.ndarray             # int16 age of the reference person, in months
+    segment: np.ndarray         # int8 profile × age class (migrasim.ages.segment)
+    alive: np.ndarray           # bool: the household exists (dissolved ones and the slots
+    #                             kept for households still to form are not)
 
     def __len__(self) -> int:
         return self.home.shape[0]
+
+    @property
+    def count(self) -> int:
+        """Households that exist now."""
+        return int(self.alive.sum())
 
     def arrays(self) -> HouseholdArrays:
         return HouseholdArrays(*(getattr(self, f.name) for f in fields(self)))
@@ -99,6 +119,22 @@ class Households:
     def update_budget(self, who, housing_factor: np.ndarray) -> None:
         """Budget of households ``who`` from their income and profile."""
         self.budget[who] = self.income[who] / housing_factor[self.profile[who]]
+
+    def update_segment(self, who) -> None:
+        """Segment of households ``who`` from their profile and age."""
+        self.segment[who] = ages.segment(self.profile[who], self.age[who])
+
+    def grow(self, k: int) -> np.ndarray:
+        """Room for ``k`` new households: the positions of ``k`` slots appended (not alive
+        yet). Ids of existing households never change."""
+        n = len(self)
+        for f in fields(self):
+            a = getattr(self, f.name)
+            setattr(self, f.name, np.concatenate([a, np.zeros(k, dtype=a.dtype)]))
+        self.job[n:] = -1
+        self.origin[n:] = -1
+        self.budget[n:] = 1.0
+        return np.arange(n, n + k, dtype=np.int64)
 
 
 def allocate(expected: np.ndarray, total: int, u: np.ndarray) -> np.ndarray:
@@ -138,6 +174,8 @@ def synthesize(territories: Territories, params: HouseholdParams, profiles: list
         telework_days=np.zeros(n, dtype=np.int8),
         months_since_arrival=np.empty(n, dtype=np.int32),
         origin=np.full(n, -1, dtype=np.int32), budget=np.empty(n),
+        age=np.empty(n, dtype=np.int16), segment=np.empty(n, dtype=np.int8),
+        alive=np.ones(n, dtype=np.bool_),
     )
     synthesis.draw(seed, hh.arrays(), synthesis.Synthesis(
         cum_shares=np.cumsum(shares, axis=1),
@@ -147,5 +185,20 @@ def synthesize(territories: Territories, params: HouseholdParams, profiles: list
         is_worker=np.array([p in workers for p in profiles]),
         local_job_share=float(params.local_job_share), pole=territories.pole))
     hh.update_budget(slice(None), table_array(params.housing_factor, profiles))
+    hh.age[:] = draw_ages(seed, np.arange(n), hh.profile, params.age_shares, profiles, -1)
+    hh.update_segment(slice(None))
     return hh
+
+
+def draw_ages(seed: int, ids: np.ndarray, profile: np.ndarray, shares: dict,
+              profiles: list[str], month: int) -> np.ndarray:
+    """Age in months of households ``ids``: a class from the shares of their profile, then
+    a month uniform within the class (two draws of their own)."""
+    cum = np.cumsum([[shares[p].get(k, 0.0) for k in ages.AGE_CLASSES] for p in profiles],
+                    axis=1)
+    u = rng.uniforms(seed, ids, month, rng.SYNTH_AGE_CLASS)
+    k = np.minimum((u[:, None] >= cum[profile]).sum(axis=1), ages.N_AGES - 1)
+    lo, hi = np.array([ages.class_range_months(c) for c in range(ages.N_AGES)]).T
+    v = rng.uniforms(seed, ids, month, rng.SYNTH_AGE)
+    return (lo[k] + np.floor(v * (hi[k] - lo[k] + 1))).astype(np.int16)
 

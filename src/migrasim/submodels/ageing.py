@@ -1,23 +1,84 @@
-"""Ageing: the month ends for every household."""
+"""Ageing: the month ends for every household; reference persons age, workers retire.
+
+Every household's spell in its territory and its reference person's age grow by a
+month; a household whose reference person enters a new age class changes segment
+(migrasim.ages). Workers past the retirement age retire at a yearly rate: they become
+retirees (no job, no telework) with a pension replacing part of their income, so the
+retiree profile is refilled as well as emptied. Household types left empty are dropped
+at the end of each year.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
+from migrasim import rng
+from migrasim.kernels.decision import monthly
+from migrasim.params import Params, Probability, Profile, number, table_array
+from migrasim import ages
 from migrasim.submodels.base import Submodel
 
 if TYPE_CHECKING:
     from migrasim.model import MigrationModel
 
 
+class Retirement(Params):
+    """Workers leaving work for retirement."""
+
+    age: number(40, 100)             # years: from this age on, a worker may retire
+    annual_rate: Probability         # of retiring each year past that age
+    becomes: Profile
+    income_ratio: number(0.0, 2.0)   # pension / income before retiring
+
+
+class LifeParams(Params):
+    """``model.life`` (configs/model/default.yaml)."""
+
+    retirement: Retirement
+
+
 class Ageing(Submodel):
-    """Every household's spell in its territory grows by a month; household types left
-    empty are dropped at the end of each year."""
+    """Every household ages by a month; workers past the retirement age retire."""
 
     name = "ageing"
     title = "Ageing"
+    section = "model.life"
+
+    def init(self, model: MigrationModel) -> None:
+        r = self.params.retirement
+        self.retiree = model.profiles.index(r.becomes)
+        self.worker = np.isin(model.profiles, model.config.model.workers)
+        self.rate = float(monthly(r.annual_rate))
+        self.housing_factor = table_array(model.config.model.households.housing_factor,
+                                          model.profiles)
+        self.retired = np.empty(0, dtype=np.int64)  # this month's new retirees
 
     def step(self, model: MigrationModel) -> None:
-        model.households.months_since_arrival += 1
+        hh, r = model.households, self.params.retirement
+        alive = hh.alive
+        hh.months_since_arrival[alive] += 1
+        hh.age[alive] += 1
+        older = ages.crossing(hh.age)
+        older = older[alive[older]]
+        candidates = np.flatnonzero(alive & self.worker[hh.profile]
+                                    & (hh.age >= 12 * r.age)).astype(np.int64)
+        u = rng.uniforms(model.seed, candidates, model.month, rng.RETIREMENT)
+        self.retired = candidates[u < self.rate]
+        self.retire(model, self.retired)
+        changed = np.union1d(older, self.retired)
+        hh.update_segment(changed)
+        model.types.update(changed, hh.home, hh.segment, hh.job)
         if (model.month + 1) % 12 == 0:
-            model.types.compact()
+            model.types.compact(hh.alive)
+
+    def retire(self, model: MigrationModel, who: np.ndarray) -> None:
+        hh, stock = model.households, model.stock
+        np.add.at(stock.by_profile, (hh.home[who], hh.profile[who]), -1)
+        hh.profile[who] = self.retiree
+        np.add.at(stock.by_profile, (hh.home[who], hh.profile[who]), 1)
+        hh.job[who] = -1
+        hh.telework_days[who] = 0
+        hh.income[who] *= self.params.retirement.income_ratio
+        hh.update_budget(who, self.housing_factor)

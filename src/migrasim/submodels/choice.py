@@ -32,12 +32,15 @@ from migrasim.params import (
     NonNegative,
     NonPositive,
     Params,
+    Positive,
     Real,
     number,
+    per_age,
     per_kind,
     per_profile,
     table_array,
 )
+from migrasim.ages import N_AGES
 from migrasim.submodels.base import Result, Submodel
 from migrasim.territories.classification import KINDS, URBAN
 
@@ -56,6 +59,13 @@ class Sampling(Params):
     nearest: number(0, 10_000, integer=True)
 
 
+class AgeTerms(Params):
+    """How the age class of the reference person shifts the profile's preferences."""
+
+    kind: per_age(per_kind(Real))          # constants by destination kind, added
+    distance_factor: per_age(Positive)     # × the profile's distance coefficient
+
+
 class ChoiceParams(Params):
     """``model.choice``: logit coefficients per profile (configs/model/default.yaml)."""
 
@@ -70,10 +80,16 @@ class ChoiceParams(Params):
     amenities_telework: per_profile(Real)  # × telework share of the week
     size: number(0.0, 1.0)                 # × log(1 + dwellings): Daly (1982), in [0, 1]
     kind: per_profile(per_kind(Real))      # constants by destination kind
+    age: AgeTerms                          # life stage: shifts by age class
     commute_intra_min: NonNegative         # one-way minutes inside an EPCI
     commute_access_min: NonNegative        # minutes added to inter-EPCI trips
     return_urban_bonus: NonNegative        # utility of urban classes for a failed project
     sampling: Sampling
+
+
+def _by_segment(table: np.ndarray) -> np.ndarray:
+    """A per-profile table (rows = profiles) repeated for each age class of a profile."""
+    return np.repeat(np.asarray(table), N_AGES, axis=0)
 
 
 class LocationChoice(Submodel):
@@ -93,6 +109,9 @@ class LocationChoice(Submodel):
             "same_territory", "distance", "cost", "commute", "amenities", "services",
             "broadband", "coworking", "amenities_telework")}
         self.kind_const = np.array([[p.kind[name][k] for k in KINDS] for name in profiles])
+        ages = list(p.age.kind)
+        self.age_const = np.array([[p.age.kind[a][k] for k in KINDS] for a in ages])
+        self.distance_factor = np.array([p.age.distance_factor[a] for a in ages])
         self.scores = {k: t.array(k) for k in SCORES}
         dist = t.distance_km
         self.log_dist = np.log1p(dist / 10.0)
@@ -102,15 +121,19 @@ class LocationChoice(Submodel):
         np.fill_diagonal(self.commute_min, p.commute_intra_min)
         self.urban = np.isin(t.df["hierarchy"], URBAN).astype(np.float64)
         c, f32, s = self.coef, choice.F32, self.scores
-        self.static = {  # float32 tables that never change
+        by_segment = _by_segment
+        self.static = {  # float32 tables that never change, one row per segment
             "log_dist": self.log_dist.astype(f32),
-            "tele": (c["broadband"][:, None] * s["broadband"] + c["coworking"][:, None]
-                     * s["coworking"] + c["amenities_telework"][:, None] * s["amenities"]
-                     ).astype(f32),
+            "tele": by_segment(c["broadband"][:, None] * s["broadband"] + c["coworking"][:, None]
+                               * s["coworking"] + c["amenities_telework"][:, None]
+                               * s["amenities"]).astype(f32),
             "commute": np.ascontiguousarray(self.commute_min.T, dtype=f32),
-            "urban": self.urban.astype(f32), "dist_coef": c["distance"].astype(f32),
-            "same": c["same_territory"].astype(f32), "cost": c["cost"].astype(f32),
-            "commute_coef": c["commute"].astype(f32)}
+            "urban": self.urban.astype(f32),
+            "dist_coef": (c["distance"][:, None] * self.distance_factor[None, :]).reshape(-1)
+            .astype(f32),
+            "same": by_segment(c["same_territory"]).astype(f32),
+            "cost": by_segment(c["cost"]).astype(f32),
+            "commute_coef": by_segment(c["commute"]).astype(f32)}
         self.sample = None
         k, nearest = p.sampling.alternatives, p.sampling.nearest
         if k is not None and nearest < len(t) - 1:  # else nothing left to sample: full set
@@ -123,15 +146,19 @@ class LocationChoice(Submodel):
 
     def territory_terms(self, model: MigrationModel,
                         preference: Mapping[str, float] | None = None) -> np.ndarray:
-        """A[p, j]: the part of utility that depends on the profile and destination only,
-        territory constants and the policy lever included."""
+        """A[s, j]: the part of utility that depends on the segment (profile × age class)
+        and destination only, territory constants and the policy lever included."""
         pref = preference or {}
-        c, s = self.coef, self.scores
-        return (self.kind_const[:, model.territories.kind_index]
-                + (c["amenities"] * pref.get("amenities", 1.0))[:, None] * s["amenities"][None, :]
-                + (c["services"] * pref.get("services", 1.0))[:, None] * s["services"][None, :]
-                + self.params.size * np.log1p(np.maximum(model.stock.dwellings, 0))[None, :]
-                + model.levers.utility) + model.submodels.constants.values[None, :]
+        c, s, kind = self.coef, self.scores, model.territories.kind_index
+        per_profile = (self.kind_const[:, kind]
+                       + (c["amenities"] * pref.get("amenities", 1.0))[:, None]
+                       * s["amenities"][None, :]
+                       + (c["services"] * pref.get("services", 1.0))[:, None]
+                       * s["services"][None, :]
+                       + self.params.size * np.log1p(np.maximum(model.stock.dwellings, 0))[None, :]
+                       + model.levers.utility) + model.submodels.constants.values[None, :]
+        per_age = self.age_const[:, kind]
+        return (per_profile[:, None, :] + per_age[None, :, :]).reshape(-1, kind.size)
 
     def lookup(self, model: MigrationModel, terms: np.ndarray) -> choice.Tables:
         """This month's lookup tables of the kernels, given the territory terms."""

@@ -1,12 +1,16 @@
 """Move decision: who considers moving this month, and why.
 
-Monthly hazard by profile (annual rate p → 1 − (1 − p)^(1/12)), scaled by tenure, by
+Monthly hazard of a housing or family move by age class of the reference person and
+profile (annual rate p → 1 − (1 − p)^(1/12)), scaled by tenure, by
 the housing-cost burden above a reference, by the scenario's shocks (by class of the
 home) and by any policy's newcomer-retention lever. Two forced reasons come first:
 displacement of renters of the displaceable profiles whose rent burden crossed a
 threshold, and the failure of a young project of the fragile profiles in the classes
-where it can fail (a return move toward an urban pole). The same pass sums the hazards
-by household type for the market's expected demand.
+where it can fail (a return move toward an urban pole). Workers change jobs beyond
+commuting reach at a rate by age class: the new job is drawn among the employment poles
+out of reach (gravity), and the household moves, choosing its home around the new job.
+The same pass sums the ordinary hazards by household type for the market's expected
+demand.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from migrasim.kernels import decision
+from migrasim.kernels import decision, jobs
 from migrasim.params import (
     HierarchyClass,
     Params,
@@ -23,9 +27,11 @@ from migrasim.params import (
     Probability,
     Profile,
     number,
+    per_age,
     per_profile,
     table_array,
 )
+from migrasim.ages import AGE_CLASSES
 from migrasim.submodels.base import Submodel
 from migrasim.territories.classification import HIERARCHY
 
@@ -58,10 +64,19 @@ class ProjectFailure(Params):
     becomes: Profile                 # the profile of the household after the failure
 
 
+class JobChange(Params):
+    """Workers whose job changes beyond commuting reach of their home."""
+
+    annual_rate: per_age(Probability)   # by age class of the reference person
+    distance_decay: number(0.0, 20.0)   # new job ∝ size · (1 + km / 10)^−decay
+
+
 class MoveParams(Params):
     """``model.move`` (configs/model/default.yaml)."""
 
-    annual_rate: per_profile(Probability)
+    annual_rate: per_age(Probability)      # housing or family moves, by age class
+    profile_factor: per_profile(Positive)  # × the rate of the age class
+    job_change: JobChange
     tenure_factor: TenureFactor
     burden_ref: Probability
     burden_slope: number(0.0, 100.0)
@@ -77,13 +92,17 @@ class MoveDecision(Submodel):
     title = "Move decision"
     section = "model.move"
     after = ("shocks",)
-    reads = ("market",)
+    reads = ("market", "choice", "relocation")
 
     def init(self, model: MigrationModel) -> None:
         p, profiles = self.params, model.profiles
         failure = p.project_failure
+        rate = (table_array(p.profile_factor, profiles)[:, None]
+                * np.array([p.annual_rate[a] for a in AGE_CLASSES])[None, :])
         self.hazards = decision.Hazards(
-            monthly_rate=decision.monthly(table_array(p.annual_rate, profiles)),
+            monthly_rate=decision.monthly(np.minimum(rate, 0.99).reshape(-1)),
+            job_rate=decision.monthly([p.job_change.annual_rate[a] for a in AGE_CLASSES]),
+            n_ages=len(AGE_CLASSES),
             tenure_factor=np.array([p.tenure_factor.owner, p.tenure_factor.renter]),
             burden_ref=p.burden_ref, burden_slope=p.burden_slope,
             displaceable=decision.bits(profiles.index(q) for q in p.displacement.profiles),
@@ -114,6 +133,25 @@ class MoveDecision(Submodel):
     def step(self, model: MigrationModel) -> None:
         reason, self.type_sums = self.decide(model, model.month,
                                              model.submodels.shocks.move_multiplier)
+        self.change_jobs(model, model.month, reason)
         self.movers = np.flatnonzero(reason).astype(np.int64)
         self.why = reason[self.movers]
         self.origin = model.households.home[self.movers]
+
+    def change_jobs(self, model: MigrationModel, month: int, reason: np.ndarray) -> None:
+        """New jobs of this month's job changers; those whose every pole is within reach
+        (full-time teleworkers) change jobs without moving."""
+        hh = model.households
+        who = np.flatnonzero(reason == decision.JOB_CHANGE).astype(np.int64)
+        if who.size == 0:
+            return
+        poles = np.unique(model.territories.pole).astype(np.int64)
+        choice = model.submodels.choice
+        new = jobs.new_jobs(model.seed, month, who, hh.home, hh.telework_days, poles,
+                            np.log(np.maximum(model.stock.dwellings[poles], 1.0)),
+                            choice.log_dist, choice.commute_min,
+                            float(model.submodels.relocation.params.max_commute_min),
+                            float(self.params.job_change.distance_decay))
+        reason[who[new < 0]] = decision.STAY
+        hh.job[who[new >= 0]] = new[new >= 0]
+        model.types.update(who, hh.home, hh.segment, hh.job)

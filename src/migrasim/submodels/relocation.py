@@ -2,10 +2,14 @@
 
 A household that moves elsewhere starts a new spell (months since arrival = 0) and
 remembers where it came from. A failed project ends: the household takes the profile
-its project failure says it becomes. A worker now beyond commuting range of the job
-(and not teleworking full time) takes a job at the nearest pole of the new home;
-households of the profiles that work where they live (a neo-rural's new activity) work
-in their new territory.
+its project failure says it becomes. A worker now beyond commuting range of the job —
+one-way minutes × the commuting share of the week (telework days off) above the
+maximum — takes a job at the nearest pole of the new home; one who keeps such a job
+only thanks to telework made a *telework move* (reason TELEWORK). Households of the
+profiles that work where they live (a neo-rural's new activity) work in their new
+territory. Workers of the profiles that can turn neo-rural who leave an urban class for
+a small rural one start a rural project with a probability (they become neo-rurals:
+households enter the profile as well as leave it).
 """
 
 from __future__ import annotations
@@ -14,12 +18,33 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from migrasim.kernels.decision import DISPLACED, RETURN
-from migrasim.params import Params, Positive, Profile, table_array
+from migrasim import rng
+from migrasim.kernels.decision import DISPLACED, JOB_CHANGE, ORDINARY, RETURN, TELEWORK
+from migrasim.params import (
+    HierarchyClass,
+    Params,
+    Positive,
+    Probability,
+    Profile,
+    number,
+    table_array,
+)
+from migrasim.ages import age_class
+from migrasim.territories.classification import HIERARCHY, URBAN
 from migrasim.submodels.base import Result, Submodel
 
 if TYPE_CHECKING:
     from migrasim.model import MigrationModel
+
+
+class NewProject(Params):
+    """Workers who leave the city for a rural project (they become neo-rurals)."""
+
+    profiles: list[Profile]            # who can start one
+    classes: list[HierarchyClass]      # destination classes of a rural project
+    probability: Probability           # of a move from an urban class to one of them
+    max_age: number(18, 120)           # years: reference persons younger than this
+    becomes: Profile
 
 
 class RelocationParams(Params):
@@ -27,6 +52,7 @@ class RelocationParams(Params):
 
     max_commute_min: Positive         # one-way minutes beyond which a mover changes job
     work_where_they_live: list[Profile]  # profiles whose job moves with them
+    new_project: NewProject
 
 
 class Relocation(Submodel):
@@ -52,11 +78,18 @@ class Relocation(Submodel):
         self.housing_factor = table_array(model.config.model.households.housing_factor,
                                           profiles)
         self.profile = np.empty(0, dtype=np.int8)  # this month's movers, before moving
+        self.age = np.empty(0, dtype=np.int16)      # their age in months, at the move
+        project = self.params.new_project
+        self.starters = np.isin(profiles, project.profiles)
+        self.project_to = np.isin(HIERARCHY, project.classes)
+        self.urban = np.isin(HIERARCHY, URBAN)
+        self.neo_rural = profiles.index(project.becomes)
 
     def step(self, model: MigrationModel) -> None:
         decision, hh, stock = model.submodels.decision, model.households, model.stock
         moved = model.submodels.capacity.moved
         self.profile = hh.profile[decision.movers]
+        self.age = hh.age[decision.movers]
         who, origin = decision.movers[moved], decision.origin[moved]
         dest, why = model.submodels.choice.chosen[moved], decision.why[moved]
         elsewhere = dest != origin
@@ -68,16 +101,36 @@ class Relocation(Submodel):
         np.add.at(stock.by_profile, (origin, hh.profile[who]), -1)
         failed = who[why == RETURN]
         hh.profile[failed] = self.becomes
-        hh.update_budget(failed, self.housing_factor)
+        starting = who[self.starts_project(model, who, origin, dest, why)]
+        hh.profile[starting] = self.neo_rural
+        changed = np.concatenate([failed, starting])
+        hh.update_budget(changed, self.housing_factor)
+        hh.update_segment(changed)
         np.add.at(stock.by_profile, (dest, hh.profile[who]), 1)
-        w = who[hh.job[who] >= 0]
-        far = (model.submodels.choice.commute_min[hh.home[w], hh.job[w]]
-               > self.params.max_commute_min)
-        far &= hh.telework_days[w] < 5
+        has_job = hh.job[who] >= 0
+        w = who[has_job]
+        minutes = model.submodels.choice.commute_min[hh.home[w], hh.job[w]]
+        limit = self.params.max_commute_min
+        far = minutes * (5 - hh.telework_days[w]) / 5.0 > limit
         hh.job[w[far]] = model.territories.pole[hh.home[w[far]]]
+        kept = np.zeros(who.size, dtype=bool)  # ordinary moves kept in reach by telework
+        kept[has_job] = ~far & (minutes > limit)
+        moved_at = np.flatnonzero(moved)
+        decision.why[moved_at[kept & (why == ORDINARY) & elsewhere]] = TELEWORK
         local = who[self.local[hh.profile[who]] & elsewhere]
         hh.job[local] = hh.home[local]
-        model.types.update(who, hh.home, hh.profile, hh.job)
+        model.types.update(who, hh.home, hh.segment, hh.job)
+
+    def starts_project(self, model: MigrationModel, who: np.ndarray, origin: np.ndarray,
+                       dest: np.ndarray, why: np.ndarray) -> np.ndarray:
+        """Which of the served movers ``who`` start a rural project with their move."""
+        hh, hier = model.households, model.territories.hierarchy_index
+        project = self.params.new_project
+        can = (self.starters[hh.profile[who]] & self.urban[hier[origin]]
+               & self.project_to[hier[dest]] & (hh.age[who] < 12 * project.max_age)
+               & ((why == ORDINARY) | (why == JOB_CHANGE)))
+        u = rng.uniforms(model.seed, who, model.month, rng.NEO_RURAL)
+        return can & (u < project.probability)
 
     def record(self, model: MigrationModel) -> dict[str, np.ndarray]:
         n, decision = len(model.territories), model.submodels.decision
@@ -90,8 +143,9 @@ class Relocation(Submodel):
                 "displaced": np.bincount(origin[moved & (decision.why == DISPLACED)],
                                          minlength=n)}
 
-    def flows(self, model: MigrationModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Origin, destination and profile (before the move) of this month's moves."""
-        moved = model.submodels.capacity.moved
-        return (model.submodels.decision.origin[moved], model.submodels.choice.chosen[moved],
-                self.profile[moved])
+    def flows(self, model: MigrationModel) -> tuple[np.ndarray, ...]:
+        """Origin, destination, profile and age class (before the move) and reason of this
+        month's moves."""
+        moved, decision = model.submodels.capacity.moved, model.submodels.decision
+        return (decision.origin[moved], model.submodels.choice.chosen[moved],
+                self.profile[moved], age_class(self.age[moved]), decision.why[moved])
