@@ -260,9 +260,9 @@ BAD_VALUES = [
          "1.7 is not allowed", "a number in [0.0, 1.0]", id="policy: retention pushing out"),
     case("scenario=baseline,covid", "scenario", "'baseline,covid' is not allowed",
          f"one of {SCENARIOS} (a comma sweep needs --multirun)", id="sweep without --multirun"),
-    case("model.equilibrium.net_migration_per_year.11=-1000",
-         "model.equilibrium.net_migration_per_year.11", "new key '11'",
-         "adding it with +model.equilibrium.net_migration_per_year.11=-1000",
+    case("model.equilibrium.net_migration_per_year.44=-1000",
+         "model.equilibrium.net_migration_per_year.44", "new key '44'",
+         "adding it with +model.equilibrium.net_migration_per_year.44=-1000",
          id="a new entry of a table needs +"),
     case(_accueil("group:petr_haut_rouerge"), "scenario.policies[0].group",
          "'petr_haut_rouerge' is not allowed", "one of the groups of territory.groups "

@@ -2,20 +2,38 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba as nb
 import numpy as np
 
 from migrasim.rng import JOB_PLACE, uniform
 
 
+class Labour(NamedTuple):
+    """Where jobs are and how far workers commute."""
+
+    poles: np.ndarray        # territories that are employment poles
+    log_size: np.ndarray     # (poles,): log of each pole's size (dwellings)
+    log_dist: np.ndarray     # (territories, territories): log(1 + km / 10)
+    commute: np.ndarray      # (territories, territories): one-way minutes
+    max_commute: float       # one-way minutes × commuting share of the week
+    decay: float             # distance decay of the new job's place
+
+
 @nb.njit(parallel=True, cache=True)
-def new_jobs(seed, month, who, home, days, poles, log_size, log_dist, commute, max_commute,
-             decay):
+def new_jobs(seed, month, who, home, days, labour):
     """New job (a pole's territory) of each worker ``who``, drawn among the employment
     poles beyond commuting reach of the home — one-way minutes × commuting share of the
     week above ``max_commute``, so telework widens the reach — with probability
     ∝ size · (1 + km / 10)^−decay (gravity); −1 when every pole is within reach (the job
     changes without a move)."""
+    poles = labour.poles  # one statement per array (see kernels/synthesis.py)
+    log_size = labour.log_size
+    log_dist = labour.log_dist
+    commute = labour.commute
+    max_commute = labour.max_commute
+    decay = labour.decay
     m = who.shape[0]
     k_poles = poles.shape[0]
     out = np.full(m, -1, dtype=np.int32)

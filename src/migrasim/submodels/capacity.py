@@ -16,6 +16,7 @@ import numpy as np
 
 from migrasim import rng
 from migrasim.kernels import capacity
+from migrasim.kernels.decision import FORMATION
 from migrasim.submodels.base import Result, Submodel
 
 if TYPE_CHECKING:
@@ -42,7 +43,8 @@ class Capacity(Submodel):
                            kind="stable")
         self.unmet = np.zeros(len(model.territories), dtype=np.int64)
         self.moved = capacity.allocate(order, choice.chosen, decision.origin,
-                                       model.stock.vacant, self.unmet)
+                                       model.stock.vacant, self.unmet,
+                                       decision.why >= FORMATION)
 
     def record(self, model: MigrationModel) -> dict[str, np.ndarray]:
         return {"unmet_demand": self.unmet}

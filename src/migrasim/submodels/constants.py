@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from migrasim.errors import ConfigError
 from migrasim.params import Flag, Params, Positive, Real, keyed, number
 from migrasim.population.types import household_types
 from migrasim.submodels.base import Submodel
@@ -68,7 +67,9 @@ class TerritoryConstants(Submodel):
 
     def targets(self, model: MigrationModel) -> np.ndarray:
         """Net arrivals a month (simulated households) per territory: each région's target
-        shared by population, the opposite total spread over the rest."""
+        shared by population, the opposite total spread over the rest. A région that
+        covers the whole study area has no rest to trade with: its target is skipped
+        (moves inside an area cannot change its number of households)."""
         df = model.territories.df
         pop = df["population"].to_numpy(float)
         per_month = np.zeros(len(df))
@@ -76,10 +77,8 @@ class TerritoryConstants(Submodel):
             mine = (df["region"] == str(region)).to_numpy()
             if not mine.any():
                 continue
-            if mine.all():  # moves inside the area cannot change its number of households
-                raise ConfigError(f"model.equilibrium.net_migration_per_year.{region}", persons,
-                                  "targets of régions that leave part of the study area "
-                                  "outside them (the rest takes the opposite flow)")
+            if mine.all():
+                continue
             households = persons / df["household_size"].to_numpy(float) * model.scale / 12.0
             add = households[mine] * pop[mine] / pop[mine].sum()
             per_month[mine] += add

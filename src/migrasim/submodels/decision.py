@@ -147,11 +147,11 @@ class MoveDecision(Submodel):
             return
         poles = np.unique(model.territories.pole).astype(np.int64)
         choice = model.submodels.choice
-        new = jobs.new_jobs(model.seed, month, who, hh.home, hh.telework_days, poles,
-                            np.log(np.maximum(model.stock.dwellings[poles], 1.0)),
-                            choice.log_dist, choice.commute_min,
-                            float(model.submodels.relocation.params.max_commute_min),
-                            float(self.params.job_change.distance_decay))
+        labour = jobs.Labour(poles, np.log(np.maximum(model.stock.dwellings[poles], 1.0)),
+                             choice.log_dist, choice.commute_min,
+                             float(model.submodels.relocation.params.max_commute_min),
+                             float(self.params.job_change.distance_decay))
+        new = jobs.new_jobs(model.seed, month, who, hh.home, hh.telework_days, labour)
         reason[who[new < 0]] = decision.STAY
         hh.job[who[new >= 0]] = new[new >= 0]
         model.types.update(who, hh.home, hh.segment, hh.job)

@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from migrasim import rng
-from migrasim.kernels.decision import DISPLACED, JOB_CHANGE, ORDINARY, RETURN, TELEWORK
+from migrasim.kernels.decision import (
+    ABROAD,
+    DISPLACED,
+    FORMATION,
+    JOB_CHANGE,
+    ORDINARY,
+    RETURN,
+    TELEWORK,
+)
 from migrasim.params import (
     HierarchyClass,
     Params,
@@ -92,13 +100,16 @@ class Relocation(Submodel):
         self.age = hh.age[decision.movers]
         who, origin = decision.movers[moved], decision.origin[moved]
         dest, why = model.submodels.choice.chosen[moved], decision.why[moved]
+        new = why >= FORMATION  # new households: no dwelling to leave
         elsewhere = dest != origin
-        hh.origin[who[elsewhere]] = origin[elsewhere]
-        hh.months_since_arrival[who[elsewhere]] = 0
+        hh.alive[who[new]] = True
+        hh.origin[who[elsewhere & ~new]] = origin[elsewhere & ~new]
+        hh.origin[who[new]] = np.where(why[new] == FORMATION, origin[new], -1)
+        hh.months_since_arrival[who[elsewhere | new]] = 0
         hh.home[who] = dest
-        np.add.at(stock.occupied, origin, -1)
+        np.add.at(stock.occupied, origin[~new], -1)
         np.add.at(stock.occupied, dest, 1)
-        np.add.at(stock.by_profile, (origin, hh.profile[who]), -1)
+        np.add.at(stock.by_profile, (origin[~new], hh.profile[who[~new]]), -1)
         failed = who[why == RETURN]
         hh.profile[failed] = self.becomes
         starting = who[self.starts_project(model, who, origin, dest, why)]
@@ -134,7 +145,8 @@ class Relocation(Submodel):
 
     def record(self, model: MigrationModel) -> dict[str, np.ndarray]:
         n, decision = len(model.territories), model.submodels.decision
-        moved, origin = model.submodels.capacity.moved, decision.origin
+        moved = model.submodels.capacity.moved & (decision.why != ABROAD)
+        origin = decision.origin
         dest = model.submodels.choice.chosen
         out = moved & (dest != origin)
         return {"arrivals": np.bincount(dest[out], minlength=n),
@@ -146,6 +158,7 @@ class Relocation(Submodel):
     def flows(self, model: MigrationModel) -> tuple[np.ndarray, ...]:
         """Origin, destination, profile and age class (before the move) and reason of this
         month's moves."""
-        moved, decision = model.submodels.capacity.moved, model.submodels.decision
+        decision = model.submodels.decision
+        moved = model.submodels.capacity.moved & (decision.why != ABROAD)
         return (decision.origin[moved], model.submodels.choice.chosen[moved],
                 self.profile[moved], age_class(self.age[moved]), decision.why[moved])

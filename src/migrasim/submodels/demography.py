@@ -1,0 +1,210 @@
+"""Demography: households form and dissolve, and arrive from and leave for abroad.
+
+Each month, by age class of the reference person:
+
+* a household dissolves (death of its last member, a move into an institution or in with
+  others) or leaves for abroad at a yearly rate; its dwelling becomes vacant;
+* a household gives rise to a new one — a young adult leaving the parental home
+  (a new household under 30 of a working profile drawn from the local shares) or a
+  separation (a household of the same age class and profile) — at yearly rates;
+* households arrive from abroad at a yearly number of persons, through a gateway drawn
+  where immigrants are observed to settle (Île-de-France's share, then the other
+  territories by population, métropoles weighted up).
+
+New households are this month's movers (reasons FORMATION and ABROAD): they choose a
+home from their origin (the parents' territory, the gateway) like any mover and exist
+once they find a vacant dwelling; one that finds none does not form. Ids of new
+households are appended in a fixed order (parents' ids, then arrivals), and every draw
+is the household's own, so the same households form in every scenario of a seed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from migrasim import ages, rng
+from migrasim.kernels import decision, telework
+from migrasim.params import (
+    NonNegative,
+    Params,
+    Probability,
+    Profile,
+    number,
+    per_age,
+    per_profile,
+    table_array,
+)
+from migrasim.population.households import draw_ages
+from migrasim.submodels.base import Result, Submodel
+from migrasim.territories.classification import IDF, KINDS
+
+if TYPE_CHECKING:
+    from migrasim.model import MigrationModel
+
+
+class Abroad(Params):
+    """Arrivals from and departures to abroad."""
+
+    arrivals_per_year: NonNegative          # persons
+    departure_rate: per_age(Probability)    # yearly, by age class
+    idf_share: Probability                  # of arrivals settling first in Île-de-France
+    metropole_weight: number(0.0, 100.0)    # gateway weight of a métropole (ME) vs others
+    profiles: per_profile(Probability)      # shares of arriving households by profile
+    age_shares: per_age(Probability, partial=True)
+
+
+class DemographyParams(Params):
+    """``model.demography`` (configs/model/default.yaml)."""
+
+    enabled: bool
+    dissolution_rate: per_age(Probability)  # yearly
+    leaving_home_rate: per_age(Probability)  # yearly, by age class of the parents' household
+    leaving_home_profiles: list[Profile]     # profiles a young household can have
+    separation_rate: per_age(Probability)   # yearly
+    abroad: Abroad
+
+
+class Demography(Submodel):
+    """Households form, dissolve, arrive from abroad and leave for abroad."""
+
+    name = "demography"
+    title = "Demography"
+    section = "model.demography"
+    after = ("decision",)
+    reads = ("decision", "telework", "market")
+    results = (Result("formed", "households", "new households that settled here (from "
+                      "a parental home or a separation anywhere)"),
+               Result("dissolved", "households", "households that dissolved here"),
+               Result("from_abroad", "households", "households from abroad that settled here"),
+               Result("to_abroad", "households", "households that left for abroad from here"))
+
+    def init(self, model: MigrationModel) -> None:
+        p, t, profiles = self.params, model.territories, model.profiles
+        per_age_class = (lambda table: decision.monthly([table[a] for a in ages.AGE_CLASSES]))
+        self.dissolve = per_age_class(p.dissolution_rate)
+        self.emigrate = per_age_class(p.abroad.departure_rate)
+        self.leave_home = per_age_class(p.leaving_home_rate)
+        self.separate = per_age_class(p.separation_rate)
+        hp = model.config.model.households
+        shares = np.array([[hp.shares.get(q, {}).get(k, 0.0) for q in profiles]
+                           for k in KINDS])
+        rest = profiles.index(hp.rest)
+        shares[:, rest] = 1.0 - shares.sum(axis=1)
+        shares[:, ~np.isin(profiles, p.leaving_home_profiles)] = 0.0
+        self.young_shares = shares / shares.sum(axis=1, keepdims=True)  # by kind
+        self.abroad_shares = table_array(p.abroad.profiles, profiles)
+        self.abroad_shares = self.abroad_shares / self.abroad_shares.sum()
+        pop = t.df["population"].to_numpy(float)
+        idf = (t.df["region"] == IDF).to_numpy()
+        w = pop * np.where(t.df["kind"].to_numpy() == "ME", p.abroad.metropole_weight, 1.0)
+        gate = np.zeros(len(t))
+        if idf.any() and (~idf).any():
+            gate[idf] = p.abroad.idf_share * pop[idf] / pop[idf].sum()
+            gate[~idf] = (1.0 - p.abroad.idf_share) * w[~idf] / w[~idf].sum()
+        else:
+            gate = w / w.sum()
+        self.gateway = np.cumsum(gate)
+        size = t.array("household_size")
+        mean_size = float(np.average(size, weights=t.df["households"].to_numpy(float)))
+        self.arrivals_per_month = p.abroad.arrivals_per_year / mean_size * model.scale / 12.0
+        self.income_factor = table_array(hp.income_factor, profiles)
+        self.housing_factor = table_array(hp.housing_factor, profiles)
+        self.workers = np.isin(profiles, model.config.model.workers)
+        self.counts = {r.name: np.zeros(len(t), dtype=np.int64) for r in self.results}
+        self.new = np.empty(0, dtype=np.int64)  # this month's would-be households
+
+    def step(self, model: MigrationModel) -> None:
+        for c in self.counts.values():
+            c[:] = 0
+        if not self.params.enabled:
+            self.new = np.empty(0, dtype=np.int64)
+            return
+        self.leave(model)
+        self.form(model)
+
+    def leave(self, model: MigrationModel) -> None:
+        """Dissolutions and departures abroad of households not moving this month."""
+        hh, stock, month = model.households, model.stock, model.month
+        alive = np.flatnonzero(hh.alive).astype(np.int64)
+        alive = alive[~np.isin(alive, model.submodels.decision.movers)]
+        k = ages.age_class(hh.age[alive])
+        gone = rng.uniforms(model.seed, alive, month, rng.DISSOLUTION) < self.dissolve[k]
+        away = ~gone & (rng.uniforms(model.seed, alive, month, rng.EMIGRATION)
+                        < self.emigrate[k])
+        n = len(model.territories)
+        for name, who in (("dissolved", alive[gone]), ("to_abroad", alive[away])):
+            hh.alive[who] = False
+            home = hh.home[who]
+            np.add.at(stock.occupied, home, -1)
+            np.add.at(stock.vacant, home, 1)
+            np.add.at(stock.by_profile, (home, hh.profile[who]), -1)
+            self.counts[name] += np.bincount(home, minlength=n)
+
+    def form(self, model: MigrationModel) -> None:
+        """New households from parental homes, separations and arrivals from abroad,
+        appended as this month's movers."""
+        hh, month, seed, t = model.households, model.month, model.seed, model.territories
+        alive = np.flatnonzero(hh.alive).astype(np.int64)
+        k = ages.age_class(hh.age[alive])
+        u = rng.uniforms(seed, alive, month, rng.FORMATION)
+        young = alive[u < self.leave_home[k]]
+        split = alive[(u >= self.leave_home[k]) & (u < self.leave_home[k] + self.separate[k])]
+        expected = self.arrivals_per_month
+        arrivals = int(expected) + int(rng.uniform(seed, 0, month, rng.IMMIGRATION)
+                                       < expected - int(expected))
+        ids = hh.grow(young.size + split.size + arrivals)
+        model.types.grow(ids.size)
+        a, b = young.size, young.size + split.size
+        origin = np.empty(ids.size, dtype=np.int32)
+        origin[:b] = hh.home[np.concatenate([young, split])]
+        draws = rng.uniforms(seed, ids[b:], month, rng.IMMIGRATION)
+        origin[b:] = np.minimum(np.searchsorted(self.gateway, draws, side="right"),
+                                len(t) - 1)
+        hh.home[ids] = origin
+        u = rng.uniforms(seed, ids, month, rng.SYNTH_PROFILE)
+        cum = np.cumsum(self.young_shares[t.kind_index[origin[:a]]], axis=1)
+        hh.profile[ids[:a]] = np.minimum((u[:a, None] >= cum).sum(axis=1), cum.shape[1] - 1)
+        hh.profile[ids[a:b]] = hh.profile[split]
+        hh.profile[ids[b:]] = np.minimum(np.searchsorted(np.cumsum(self.abroad_shares), u[b:],
+                                                         side="right"),
+                                         self.abroad_shares.size - 1)
+        profiles = model.profiles
+        hh.age[ids[:a]] = draw_ages(seed, ids[:a], np.zeros(a, dtype=np.int64),
+                                    {"young": {"under_30": 1.0}}, ["young"], month)
+        hh.age[ids[a:b]] = hh.age[split]
+        abroad = {"arriving": dict(self.params.abroad.age_shares)}
+        hh.age[ids[b:]] = draw_ages(seed, ids[b:], np.zeros(arrivals, dtype=np.int64),
+                                    abroad, ["arriving"], month)
+        z = np.sqrt(-2 * np.log1p(-rng.uniforms(seed, ids, month, rng.SYNTH_INCOME))) * np.cos(
+            2 * np.pi * rng.uniforms(seed, ids, month, rng.SYNTH_INCOME_ANGLE))
+        sigma = model.config.model.households.income_sigma
+        median = t.array("income_month")[origin]
+        hh.income[ids] = (median * self.income_factor[hh.profile[ids]]
+                          * np.exp(sigma * z - sigma**2 / 2))
+        hh.owner[ids] = False  # new households rent first (design)
+        worker = self.workers[hh.profile[ids]]
+        hh.job[ids] = np.where(worker, t.pole[origin], -1)
+        hh.update_budget(ids, self.housing_factor)
+        hh.update_segment(ids)
+        period = model.submodels.telework.period
+        hh.telework_days[ids] = telework.days_of(seed, ids, hh.profile, period.share, period.days)
+        hh.months_since_arrival[ids] = 0
+        model.types.update(ids, hh.home, hh.segment, hh.job)
+        why = np.full(ids.size, decision.FORMATION, dtype=np.int8)
+        why[b:] = decision.ABROAD
+        d = model.submodels.decision
+        d.movers = np.concatenate([d.movers, ids])
+        d.why = np.concatenate([d.why, why])
+        d.origin = np.concatenate([d.origin, origin])
+        self.new = ids
+
+    def record(self, model: MigrationModel) -> dict[str, np.ndarray]:
+        moved, d = model.submodels.capacity.moved, model.submodels.decision
+        dest = model.submodels.choice.chosen
+        n = len(model.territories)
+        formed = moved & (d.why == decision.FORMATION)
+        abroad = moved & (d.why == decision.ABROAD)
+        return {**self.counts, "formed": np.bincount(dest[formed], minlength=n),
+                "from_abroad": np.bincount(dest[abroad], minlength=n)}
