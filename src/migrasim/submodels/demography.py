@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from migrasim import ages, rng
 from migrasim.kernels import decision, telework
@@ -38,6 +39,7 @@ from migrasim.params import (
 )
 from migrasim.population.households import draw_ages
 from migrasim.submodels.base import Result, Submodel
+from migrasim.territories import read_shipped
 from migrasim.territories.classification import IDF, KINDS
 
 if TYPE_CHECKING:
@@ -82,7 +84,9 @@ class Demography(Submodel):
 
     def init(self, model: MigrationModel) -> None:
         p, t, profiles = self.params, model.territories, model.profiles
-        per_age_class = (lambda table: decision.monthly([table[a] for a in ages.AGE_CLASSES]))
+        def per_age_class(table: dict) -> np.ndarray:
+            return decision.monthly([table[a] for a in ages.AGE_CLASSES])
+
         self.dissolve = per_age_class(p.dissolution_rate)
         self.emigrate = per_age_class(p.abroad.departure_rate)
         self.leave_home = per_age_class(p.leaving_home_rate)
@@ -96,24 +100,36 @@ class Demography(Submodel):
         self.young_shares = shares / shares.sum(axis=1, keepdims=True)  # by kind
         self.abroad_shares = table_array(p.abroad.profiles, profiles)
         self.abroad_shares = self.abroad_shares / self.abroad_shares.sum()
-        pop = t.df["population"].to_numpy(float)
-        idf = (t.df["region"] == IDF).to_numpy()
-        w = pop * np.where(t.df["kind"].to_numpy() == "ME", p.abroad.metropole_weight, 1.0)
-        gate = np.zeros(len(t))
-        if idf.any() and (~idf).any():
-            gate[idf] = p.abroad.idf_share * pop[idf] / pop[idf].sum()
-            gate[~idf] = (1.0 - p.abroad.idf_share) * w[~idf] / w[~idf].sum()
-        else:
-            gate = w / w.sum()
-        self.gateway = np.cumsum(gate)
+        gate, share = self.gateways(t.df, read_shipped()[0])
+        self.gateway = np.cumsum(gate / gate.sum()) if gate.sum() > 0 else np.ones(len(t))
         size = t.array("household_size")
         mean_size = float(np.average(size, weights=t.df["households"].to_numpy(float)))
-        self.arrivals_per_month = p.abroad.arrivals_per_year / mean_size * model.scale / 12.0
+        # the study area receives its share of the national arrivals
+        self.arrivals_per_month = (p.abroad.arrivals_per_year * share / mean_size
+                                   * model.scale / 12.0)
         self.income_factor = table_array(hp.income_factor, profiles)
         self.housing_factor = table_array(hp.housing_factor, profiles)
         self.workers = np.isin(profiles, model.config.model.workers)
         self.counts = {r.name: np.zeros(len(t), dtype=np.int64) for r in self.results}
         self.new = np.empty(0, dtype=np.int64)  # this month's would-be households
+
+    def gateways(self, area: pd.DataFrame, france: pd.DataFrame) -> tuple[np.ndarray, float]:
+        """Weight of each territory of ``area`` as a first home of arrivals from abroad, as
+        shares of France's arrivals, and their sum (the area's share): Île-de-France takes
+        ``idf_share``, the rest is shared by population, métropoles weighted up."""
+        a = self.params.abroad
+
+        def weights(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+            pop = df["population"].to_numpy(float)
+            metro = np.where(df["kind"].to_numpy() == "ME", a.metropole_weight, 1.0)
+            return pop * metro, (df["region"] == IDF).to_numpy()
+
+        w, idf = weights(area)
+        w_fr, idf_fr = weights(france)
+        pop, pop_fr = area["population"].to_numpy(float), france["population"].to_numpy(float)
+        gate = np.where(idf, a.idf_share * pop / pop_fr[idf_fr].sum(),
+                        (1.0 - a.idf_share) * w / w_fr[~idf_fr].sum())
+        return gate, float(gate.sum())
 
     def step(self, model: MigrationModel) -> None:
         for c in self.counts.values():
@@ -170,7 +186,6 @@ class Demography(Submodel):
         hh.profile[ids[b:]] = np.minimum(np.searchsorted(np.cumsum(self.abroad_shares), u[b:],
                                                          side="right"),
                                          self.abroad_shares.size - 1)
-        profiles = model.profiles
         hh.age[ids[:a]] = draw_ages(seed, ids[:a], np.zeros(a, dtype=np.int64),
                                     {"young": {"under_30": 1.0}}, ["young"], month)
         hh.age[ids[a:b]] = hh.age[split]
