@@ -32,8 +32,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from migrasim import calendar
-from migrasim.errors import ConfigError
 from migrasim.ages import AGE_CLASSES
+from migrasim.errors import ConfigError
 from migrasim.territories.classification import HIERARCHY, KINDS
 
 ERROR = "migrasim"  # pydantic error type of every check below

@@ -49,7 +49,8 @@ class Conditions(NamedTuple):
 @nb.njit(parallel=True, cache=True)
 def decide(seed, month, hh, where, hazards, type_id, n_types, chunks):
     """Reason code per household (STAY, ORDINARY, DISPLACED, RETURN, JOB_CHANGE for a
-    worker whose job changes beyond commuting range), and, in the same pass, the sums by household type of the ordinary hazard, of hazard / budget and of
+    worker whose job changes beyond commuting range), and, in the same pass, the sums
+    by household type of the ordinary hazard, of hazard / budget and of
     hazard × telework days: the expected demand the market answers. Type sums are
     chunk-local over a fixed split, so they do not depend on the thread count."""
     home = hh.home  # one statement per array (see kernels/synthesis.py)

@@ -2,8 +2,9 @@
 
 ``territories``: one row per EPCI and month: the housing stock (households in total and
 by profile, dwellings, vacancy), then the results every submodel of the schedule
-declares, in the order of the schedule. ``flows``: one row per year, origin, destination
-profile, age class and reason with at least one move, weighted to real households and persons (sparse).
+declares, in the order of the schedule. ``flows``: one row per year, origin, destination,
+profile, age class and reason with at least one move, weighted to real households and
+persons (sparse).
 """
 
 from __future__ import annotations

@@ -13,9 +13,8 @@ from typing import NamedTuple
 import numpy as np
 from pydantic import ValidationInfo, model_validator
 
-from migrasim import rng
+from migrasim import ages, rng
 from migrasim.kernels import synthesis
-from migrasim import ages
 from migrasim.params import (
     Params,
     Probability,

@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from migrasim import rng
+from migrasim import ages, rng
 from migrasim.kernels.decision import monthly
 from migrasim.params import Params, Probability, Profile, number, table_array
-from migrasim import ages
 from migrasim.submodels.base import Submodel
 
 if TYPE_CHECKING:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from migrasim.ages import N_AGES
 from migrasim.kernels import choice
 from migrasim.params import (
     NonNegative,
@@ -40,7 +41,6 @@ from migrasim.params import (
     per_profile,
     table_array,
 )
-from migrasim.ages import N_AGES
 from migrasim.submodels.base import Result, Submodel
 from migrasim.territories.classification import KINDS, URBAN
 

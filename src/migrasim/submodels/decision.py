@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from migrasim.ages import AGE_CLASSES
 from migrasim.kernels import decision, jobs
 from migrasim.params import (
     HierarchyClass,
@@ -31,7 +32,6 @@ from migrasim.params import (
     per_profile,
     table_array,
 )
-from migrasim.ages import AGE_CLASSES
 from migrasim.submodels.base import Submodel
 from migrasim.territories.classification import HIERARCHY
 

@@ -143,8 +143,9 @@ class Demography(Submodel):
     def leave(self, model: MigrationModel) -> None:
         """Dissolutions and departures abroad of households not moving this month."""
         hh, stock, month = model.households, model.stock, model.month
-        alive = np.flatnonzero(hh.alive).astype(np.int64)
-        alive = alive[~np.isin(alive, model.submodels.decision.movers)]
+        staying = hh.alive.copy()
+        staying[model.submodels.decision.movers] = False
+        alive = np.flatnonzero(staying).astype(np.int64)
         k = ages.age_class(hh.age[alive])
         gone = rng.uniforms(model.seed, alive, month, rng.DISSOLUTION) < self.dissolve[k]
         away = ~gone & (rng.uniforms(model.seed, alive, month, rng.EMIGRATION)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from migrasim import rng
+from migrasim.ages import age_class
 from migrasim.kernels.decision import (
     ABROAD,
     DISPLACED,
@@ -37,9 +38,8 @@ from migrasim.params import (
     number,
     table_array,
 )
-from migrasim.ages import age_class
-from migrasim.territories.classification import HIERARCHY, URBAN
 from migrasim.submodels.base import Result, Submodel
+from migrasim.territories.classification import HIERARCHY, URBAN
 
 if TYPE_CHECKING:
     from migrasim.model import MigrationModel
