@@ -62,8 +62,9 @@ def test_demography_alone_reproduces_the_growth_its_rates_imply_within_0_2_point
     start = hh.count
     k = ages.age_class(hh.age[hh.alive])
     yearly = lambda rate: 1.0 - (1.0 - rate) ** 12  # noqa: E731
-    per_household = (yearly(d.leave_home[k] + d.separate[k]) - yearly(d.dissolve[k])
-                     - yearly(d.emigrate[k]))
+    r = d.rates
+    per_household = (yearly(r.leave_home[k] + r.separate[k]) - yearly(r.dissolve[k])
+                     - yearly(r.emigrate[k]))
     expected = (per_household.sum() + 12 * d.arrivals_per_month) / start
     unmet = 0
     while m.running:

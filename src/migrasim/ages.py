@@ -15,6 +15,7 @@ BOUNDS_YEARS = (30, 45, 60, 75)  # first age of each class after the first
 FIRST_AGE, LAST_AGE = 18, 95     # design: ages drawn for a class's open ends
 _BOUNDS = np.array([12 * b for b in BOUNDS_YEARS], dtype=np.int64)
 N_AGES = len(AGE_CLASSES)
+_STEP = int(np.gcd.reduce(_BOUNDS))
 
 
 def age_class(age_months: np.ndarray) -> np.ndarray:
@@ -34,9 +35,11 @@ def class_range_months(k: int) -> tuple[int, int]:
     return lo, hi
 
 
-def crossing(age_months: np.ndarray) -> np.ndarray:
-    """Households whose age (after this month's increment) just entered a new class."""
-    return np.flatnonzero(np.isin(age_months, _BOUNDS))
+def crossing(age_months: np.ndarray, alive: np.ndarray) -> np.ndarray:
+    """Living households whose age (after this month's increment) just entered a new
+    class."""
+    maybe = np.flatnonzero(alive & (age_months % _STEP == 0))  # few: a cheap first sieve
+    return maybe[np.isin(age_months[maybe], _BOUNDS)]
 
 
 def by_segment(per_profile: np.ndarray, per_age: np.ndarray) -> np.ndarray:

@@ -59,8 +59,7 @@ class Ageing(Submodel):
         alive = hh.alive
         hh.months_since_arrival[alive] += 1
         hh.age[alive] += 1
-        older = ages.crossing(hh.age)
-        older = older[alive[older]]
+        older = ages.crossing(hh.age, alive)
         candidates = np.flatnonzero(alive & self.worker[hh.profile]
                                     & (hh.age >= 12 * r.age)).astype(np.int64)
         u = rng.uniforms(model.seed, candidates, model.month, rng.RETIREMENT)

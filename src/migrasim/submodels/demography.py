@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from migrasim import ages, rng
-from migrasim.kernels import decision, telework
+from migrasim.kernels import decision, demography, telework
 from migrasim.params import (
     NonNegative,
     Params,
@@ -87,10 +87,12 @@ class Demography(Submodel):
         def per_age_class(table: dict) -> np.ndarray:
             return decision.monthly([table[a] for a in ages.AGE_CLASSES])
 
-        self.dissolve = per_age_class(p.dissolution_rate)
-        self.emigrate = per_age_class(p.abroad.departure_rate)
-        self.leave_home = per_age_class(p.leaving_home_rate)
-        self.separate = per_age_class(p.separation_rate)
+        self.rates = demography.Rates(
+            dissolve=per_age_class(p.dissolution_rate),
+            emigrate=per_age_class(p.abroad.departure_rate),
+            leave_home=per_age_class(p.leaving_home_rate),
+            separate=per_age_class(p.separation_rate), n_ages=ages.N_AGES)
+        self.events = np.zeros(0, dtype=np.int8)
         hp = model.config.model.households
         shares = np.array([[hp.shares.get(q, {}).get(k, 0.0) for q in profiles]
                            for k in KINDS])
@@ -141,17 +143,17 @@ class Demography(Submodel):
         self.form(model)
 
     def leave(self, model: MigrationModel) -> None:
-        """Dissolutions and departures abroad of households not moving this month."""
-        hh, stock, month = model.households, model.stock, model.month
-        staying = hh.alive.copy()
-        staying[model.submodels.decision.movers] = False
-        alive = np.flatnonzero(staying).astype(np.int64)
-        k = ages.age_class(hh.age[alive])
-        gone = rng.uniforms(model.seed, alive, month, rng.DISSOLUTION) < self.dissolve[k]
-        away = ~gone & (rng.uniforms(model.seed, alive, month, rng.EMIGRATION)
-                        < self.emigrate[k])
+        """Dissolutions and departures abroad (households not moving this month), and the
+        households that give rise to a new one."""
+        hh, stock = model.households, model.stock
+        moving = np.zeros(len(hh), dtype=np.bool_)
+        moving[model.submodels.decision.movers] = True
+        self.events = demography.events(model.seed, model.month, hh.alive, moving,
+                                        hh.segment, self.rates)
         n = len(model.territories)
-        for name, who in (("dissolved", alive[gone]), ("to_abroad", alive[away])):
+        for name, code in (("dissolved", demography.DISSOLVES),
+                           ("to_abroad", demography.EMIGRATES)):
+            who = np.flatnonzero(self.events == code)
             hh.alive[who] = False
             home = hh.home[who]
             np.add.at(stock.occupied, home, -1)
@@ -163,11 +165,8 @@ class Demography(Submodel):
         """New households from parental homes, separations and arrivals from abroad,
         appended as this month's movers."""
         hh, month, seed, t = model.households, model.month, model.seed, model.territories
-        alive = np.flatnonzero(hh.alive).astype(np.int64)
-        k = ages.age_class(hh.age[alive])
-        u = rng.uniforms(seed, alive, month, rng.FORMATION)
-        young = alive[u < self.leave_home[k]]
-        split = alive[(u >= self.leave_home[k]) & (u < self.leave_home[k] + self.separate[k])]
+        young = np.flatnonzero(self.events == demography.LEAVES_HOME).astype(np.int64)
+        split = np.flatnonzero(self.events == demography.SEPARATES).astype(np.int64)
         expected = self.arrivals_per_month
         arrivals = int(expected) + int(rng.uniform(seed, 0, month, rng.IMMIGRATION)
                                        < expected - int(expected))

@@ -1,0 +1,53 @@
+"""Demography kernel: which households dissolve, leave for abroad or give rise to a new
+household this month (one pass over the households)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numba as nb
+import numpy as np
+
+from migrasim.rng import DISSOLUTION, EMIGRATION, FORMATION, uniform
+
+NONE, DISSOLVES, EMIGRATES, LEAVES_HOME, SEPARATES = range(5)
+
+
+class Rates(NamedTuple):
+    """Monthly probabilities by age class."""
+
+    dissolve: np.ndarray
+    emigrate: np.ndarray
+    leave_home: np.ndarray  # a young adult leaves this household
+    separate: np.ndarray
+    n_ages: int
+
+
+@nb.njit(parallel=True, cache=True)
+def events(seed, month, alive, moving, segment, rates):
+    """Event code per household: households moving this month neither dissolve nor
+    emigrate (they may still give rise to a new household)."""
+    dissolve = rates.dissolve  # one statement per array (see kernels/synthesis.py)
+    emigrate = rates.emigrate
+    leave_home = rates.leave_home
+    separate = rates.separate
+    n_ages = rates.n_ages
+    n = alive.shape[0]
+    out = np.zeros(n, dtype=np.int8)
+    for h in nb.prange(n):
+        if not alive[h]:
+            continue
+        k = segment[h] % n_ages
+        if not moving[h]:
+            if uniform(seed, h, month, DISSOLUTION) < dissolve[k]:
+                out[h] = DISSOLVES
+                continue
+            if uniform(seed, h, month, EMIGRATION) < emigrate[k]:
+                out[h] = EMIGRATES
+                continue
+        u = uniform(seed, h, month, FORMATION)
+        if u < leave_home[k]:
+            out[h] = LEAVES_HOME
+        elif u < leave_home[k] + separate[k]:
+            out[h] = SEPARATES
+    return out
