@@ -24,9 +24,9 @@ class Rates(NamedTuple):
 
 
 @nb.njit(parallel=True, cache=True)
-def events(seed, month, alive, moving, segment, rates):
-    """Event code per household: households moving this month neither dissolve nor
-    emigrate (they may still give rise to a new household)."""
+def events(seed, month, alive, segment, rates):
+    """Event code per household. The draws do not depend on who moves this month, so the
+    same households dissolve, emigrate and give rise to new ones in every scenario."""
     dissolve = rates.dissolve  # one statement per array (see kernels/synthesis.py)
     emigrate = rates.emigrate
     leave_home = rates.leave_home
@@ -38,13 +38,12 @@ def events(seed, month, alive, moving, segment, rates):
         if not alive[h]:
             continue
         k = segment[h] % n_ages
-        if not moving[h]:
-            if uniform(seed, h, month, DISSOLUTION) < dissolve[k]:
-                out[h] = DISSOLVES
-                continue
-            if uniform(seed, h, month, EMIGRATION) < emigrate[k]:
-                out[h] = EMIGRATES
-                continue
+        if uniform(seed, h, month, DISSOLUTION) < dissolve[k]:
+            out[h] = DISSOLVES
+            continue
+        if uniform(seed, h, month, EMIGRATION) < emigrate[k]:
+            out[h] = EMIGRATES
+            continue
         u = uniform(seed, h, month, FORMATION)
         if u < leave_home[k]:
             out[h] = LEAVES_HOME

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from migrasim.ages import N_AGES
+from migrasim.ages import AGE_CLASSES, N_AGES
 from migrasim.kernels import choice
 from migrasim.params import (
     NonNegative,
@@ -109,7 +109,7 @@ class LocationChoice(Submodel):
             "same_territory", "distance", "cost", "commute", "amenities", "services",
             "broadband", "coworking", "amenities_telework")}
         self.kind_const = np.array([[p.kind[name][k] for k in KINDS] for name in profiles])
-        ages = list(p.age.kind)
+        ages = AGE_CLASSES
         self.age_const = np.array([[p.age.kind[a][k] for k in KINDS] for a in ages])
         self.distance_factor = np.array([p.age.distance_factor[a] for a in ages])
         self.scores = {k: t.array(k) for k in SCORES}

@@ -116,6 +116,8 @@ class MoveDecision(Submodel):
         self.why = np.empty(0, dtype=np.int8)      # their reason (kernels.decision codes)
         self.origin = np.empty(0, dtype=np.int32)  # their home when deciding
         self.type_sums = np.zeros((3, 0))          # hazard sums by household type
+        empty = np.empty(0, dtype=np.int64)
+        self.old_jobs = (empty, empty)             # job changers and their former jobs
 
     def decide(self, model: MigrationModel, month: int,
                shock: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -143,6 +145,7 @@ class MoveDecision(Submodel):
         (full-time teleworkers) change jobs without moving."""
         hh = model.households
         who = np.flatnonzero(reason == decision.JOB_CHANGE).astype(np.int64)
+        self.old_jobs = (who[:0], hh.job[who[:0]])
         if who.size == 0:
             return
         poles = np.unique(model.territories.pole).astype(np.int64)
@@ -153,5 +156,7 @@ class MoveDecision(Submodel):
                              float(self.params.job_change.distance_decay))
         new = jobs.new_jobs(model.seed, month, who, hh.home, hh.telework_days, labour)
         reason[who[new < 0]] = decision.STAY
-        hh.job[who[new >= 0]] = new[new >= 0]
-        model.types.update(who, hh.home, hh.segment, hh.job)
+        changing = who[new >= 0]
+        self.old_jobs = (changing, hh.job[changing].copy())  # restored if the move fails
+        hh.job[changing] = new[new >= 0]
+        model.types.update(changing, hh.home, hh.segment, hh.job)

@@ -143,13 +143,13 @@ class Demography(Submodel):
         self.form(model)
 
     def leave(self, model: MigrationModel) -> None:
-        """Dissolutions and departures abroad (households not moving this month), and the
-        households that give rise to a new one."""
-        hh, stock = model.households, model.stock
-        moving = np.zeros(len(hh), dtype=np.bool_)
-        moving[model.submodels.decision.movers] = True
-        self.events = demography.events(model.seed, model.month, hh.alive, moving,
-                                        hh.segment, self.rates)
+        """Dissolutions and departures abroad, and the households that give rise to a new
+        one. A household that dissolves or emigrates does not make this month's move."""
+        hh, stock, d = model.households, model.stock, model.submodels.decision
+        self.events = demography.events(model.seed, model.month, hh.alive, hh.segment,
+                                        self.rates)
+        keep = ~np.isin(self.events[d.movers], (demography.DISSOLVES, demography.EMIGRATES))
+        d.movers, d.why, d.origin = d.movers[keep], d.why[keep], d.origin[keep]
         n = len(model.territories)
         for name, code in (("dissolved", demography.DISSOLVES),
                            ("to_abroad", demography.EMIGRATES)):

@@ -130,7 +130,12 @@ class Relocation(Submodel):
         decision.why[moved_at[kept & (why == ORDINARY) & elsewhere]] = TELEWORK
         local = who[self.local[hh.profile[who]] & elsewhere]
         hh.job[local] = hh.home[local]
-        model.types.update(who, hh.home, hh.segment, hh.job)
+        # a job changer who found no home near the new job keeps the former job
+        changers, former = decision.old_jobs
+        stayed = ~np.isin(changers, who)
+        hh.job[changers[stayed]] = former[stayed]
+        model.types.update(np.concatenate([who, changers[stayed]]), hh.home, hh.segment,
+                           hh.job)
 
     def starts_project(self, model: MigrationModel, who: np.ndarray, origin: np.ndarray,
                        dest: np.ndarray, why: np.ndarray) -> np.ndarray:
