@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
+from migrasim.ages import AGE_CLASSES, N_AGES
 from migrasim.kernels import choice
+from migrasim.kernels.decision import JOB_CHANGE, ORDINARY, RETURN
 from migrasim.model import MigrationModel
 
 N_MOVERS = 30_000
@@ -15,19 +17,40 @@ def model():
                           overrides=["model.choice.sampling.alternatives=16"])
 
 
-def _softmax64(m, p, o, w, tw, inv_budget):
-    """The utilities of the choice formula in float64, straight from the model's arrays."""
+def _softmax64(m, s, o, w, tw, inv_budget, bonus=0.0, around_job=False):
+    """The utilities of the choice formula in float64, straight from the model's arrays
+    and the configuration: segment ``s`` is profile ``p`` × age class ``a``, whose class
+    scales the profile's distance coefficient; a move around a new job has no distance
+    nor same-territory term."""
     ch = m.submodels.choice
-    c, s = ch.coef, ch.scores
-    v = (ch.territory_terms(m)[p] + c["distance"][p] * ch.log_dist[o]
+    c, sc = ch.coef, ch.scores
+    p, a = divmod(s, N_AGES)
+    factor = m.config.model.choice.age.distance_factor[AGE_CLASSES[a]]
+    v = (ch.territory_terms(m)[s]
          + c["cost"][p] * inv_budget * m.submodels.market.rent
-         + tw * (c["broadband"][p] * s["broadband"] + c["coworking"][p]
-                 * s["coworking"] + c["amenities_telework"][p] * s["amenities"]))
+         + tw * (c["broadband"][p] * sc["broadband"] + c["coworking"][p]
+                 * sc["coworking"] + c["amenities_telework"][p] * sc["amenities"])
+         + bonus * ch.urban)
+    if not around_job:
+        v = v + c["distance"][p] * factor * ch.log_dist[o]
+        v[o] += c["same_territory"][p]
     if w >= 0:
         v = v + c["commute"][p] * (1 - tw) * ch.commute_min[:, w]
-    v[o] += c["same_territory"][p]
     e = np.exp(v - v.max())
     return e / e.sum()
+
+
+def test_the_territory_terms_of_a_segment_add_its_age_class_constants_by_kind(model):
+    """A[p × N_AGES + a, j] − A[p × N_AGES, j] = age.kind[a][kind(j)] − age.kind[under_30][kind(j)]
+    for every profile p: the age class shifts the profile's constants by destination kind."""
+    m = model
+    terms = m.submodels.choice.territory_terms(m)
+    age, kinds = m.config.model.choice.age, m.territories.df["kind"]
+    assert terms.shape == (len(m.profiles) * N_AGES, len(m.territories))
+    const = np.array([[age.kind[a][k] for k in kinds] for a in AGE_CLASSES])
+    for p in range(len(m.profiles)):
+        rows = terms[p * N_AGES:(p + 1) * N_AGES]
+        np.testing.assert_allclose(rows - rows[0], const - const[0], atol=1e-12)
 
 
 def test_float32_probabilities_match_float64_logit(model):
@@ -35,13 +58,20 @@ def test_float32_probabilities_match_float64_logit(model):
     ch = m.submodels.choice
     tables = ch.lookup(m, ch.territory_terms(m))
     hh = m.households
-    for h in np.random.default_rng(0).choice(len(hh), 200, replace=False):
-        p, o, w = int(hh.profile[h]), int(hh.home[h]), int(hh.job[h])
+    bonus = tables.return_bonus
+    seen = set()
+    for h in np.random.default_rng(0).choice(len(hh), 300, replace=False):
+        s, o, w = int(hh.segment[h]), int(hh.home[h]), int(hh.job[h])
         tw, inv_budget = hh.telework_days[h] / 5, 1 / hh.budget[h]
-        fast = choice.probabilities(tables, p, o, w, tw, inv_budget)
-        exact = _softmax64(m, p, o, w, tw, inv_budget)
-        assert np.abs(fast - exact).max() < 2e-6
-        assert abs(fast.sum() - 1) < 1e-5
+        seen.add(s)
+        for reason in (ORDINARY, RETURN, JOB_CHANGE):
+            b = bonus if reason == RETURN else 0.0
+            around_job = reason == JOB_CHANGE
+            fast = choice.probabilities(tables, s, o, w, tw, inv_budget, b, around_job)
+            exact = _softmax64(m, s, o, w, tw, inv_budget, b, around_job)
+            assert np.abs(fast - exact).max() < 2e-6, (h, reason)
+            assert abs(fast.sum() - 1) < 1e-5
+    assert len({s % N_AGES for s in seen}) >= 4  # several age classes were checked
 
 
 def test_alias_tables_draw_the_importance_distribution_beyond_the_nearest():

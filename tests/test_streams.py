@@ -16,6 +16,7 @@ inner helpers stay compiled and take no draws); a first test checks that this ha
 reproduces the compiled month exactly.
 """
 
+import copy
 from collections import Counter
 from dataclasses import dataclass
 
@@ -24,10 +25,19 @@ import numpy as np
 import pytest
 
 from migrasim import rng
+from migrasim.ages import AGE_CLASSES, age_class
 from migrasim.kernels import choice as choice_kernels
 from migrasim.kernels import decision as decision_kernels
+from migrasim.kernels import jobs as job_kernels
 from migrasim.kernels.capacity import allocate
-from migrasim.kernels.decision import DISPLACED, ORDINARY, RETURN, STAY
+from migrasim.kernels.decision import (
+    DISPLACED,
+    FORMATION,
+    JOB_CHANGE,
+    ORDINARY,
+    RETURN,
+    STAY,
+)
 from migrasim.model import MigrationModel
 from migrasim.submodels.choice import Sampling
 from migrasim.territories.classification import HIERARCHY
@@ -40,7 +50,7 @@ HAZARD = 0.01           # a typical monthly move hazard (10 % a year ≈ 0.0088 
 RATES = ["model.move.displacement.rate=0.5", "model.move.project_failure.annual_rate=0.99"]
 FLOAT32_BOUNDARY = 1e-4  # as tests/test_reference.py: float32 utilities move a boundary
 ALMOST_ONE = float(np.nextafter(1.0, 0.0))
-DECISION_PURPOSES = (rng.DISPLACEMENT, rng.FAILURE, rng.MOVE)
+DECISION_PURPOSES = (rng.DISPLACEMENT, rng.FAILURE, rng.JOB, rng.MOVE)
 rng_uniforms = rng.uniforms  # the compiled function, kept while ``rng.uniforms`` is patched
 
 
@@ -120,6 +130,7 @@ class Outcome:
     movers: np.ndarray
     origin: np.ndarray
     chosen: np.ndarray  # per mover
+    job: np.ndarray     # per mover, when choosing (a job changer's new job)
     moved: np.ndarray   # per mover
     unmet: np.ndarray   # per territory
 
@@ -127,7 +138,9 @@ class Outcome:
 class Month:
     """The first month of a small-scale model, up to the capacity step, replayable with
     the draws of some purposes shifted by one half (u → (u + ½) mod 1: still uniform and
-    independent of the other purposes, but a different draw)."""
+    independent of the other purposes, but a different draw). The decision gives job
+    changers their new job (households' jobs and types): each run starts again from the
+    month's state."""
 
     def __init__(self, model: MigrationModel):
         self.model = model
@@ -137,6 +150,8 @@ class Month:
             submodel.step(model)  # policies, telework, shocks: this month's conditions
         self.month = model.month
         self.vacant = model.stock.vacant.copy()
+        self.job = model.households.job.copy()
+        self.types = copy.deepcopy(model.types)
 
     @staticmethod
     def shifted(purposes):
@@ -162,20 +177,24 @@ class Month:
                     mp.setattr(rng, "uniforms", uniforms)  # the capacity lottery's draws
                 for name in ("decision", "choice", "capacity"):
                     m.submodels[name].step(m)
+            d, c = m.submodels.decision, m.submodels.capacity
+            reason = np.zeros(len(m.households), dtype=np.int8)
+            reason[d.movers] = d.why
+            return Outcome(reason, d.movers.copy(), d.origin.copy(),
+                           m.submodels.choice.chosen.copy(), m.households.job[d.movers],
+                           c.moved.copy(), c.unmet.copy())
         finally:
             m.stock.vacant[:] = self.vacant
-        d, c = m.submodels.decision, m.submodels.capacity
-        reason = np.zeros(len(m.households), dtype=np.int8)
-        reason[d.movers] = d.why
-        return Outcome(reason, d.movers.copy(), d.origin.copy(),
-                       m.submodels.choice.chosen.copy(), c.moved.copy(), c.unmet.copy())
+            m.households.job[:] = self.job
+            m.types = copy.deepcopy(self.types)
 
 
 def python_kernels(mp: pytest.MonkeyPatch, uniform) -> None:
-    """Run the decision and choice kernels as Python, drawing from ``uniform``."""
-    for module in (decision_kernels, choice_kernels):
+    """Run the decision, new job and choice kernels as Python, drawing from ``uniform``."""
+    for module in (decision_kernels, job_kernels, choice_kernels):
         mp.setattr(module, "uniform", uniform)
     mp.setattr(decision_kernels, "decide", decision_kernels.decide.py_func)
+    mp.setattr(job_kernels, "new_jobs", job_kernels.new_jobs.py_func)
     mp.setattr(choice_kernels, "choose", choice_kernels.choose.py_func)
     mp.setattr(choice_kernels, "choose_sampled", choice_kernels.choose_sampled.py_func)
 
@@ -277,12 +296,13 @@ def test_every_stream_is_uniform_and_every_pair_is_independent(month, when):
 
 def test_the_movers_other_draws_are_still_uniform(month):
     """Among households whose MOVE draw falls below a hazard (the movers), the choice,
-    lottery, failure, displacement and sampling draws are still uniform on [0, 1): who
-    moves says nothing about where to, or who is served first."""
+    lottery, failure, displacement, job change, new job and sampling draws are still
+    uniform on [0, 1): who moves says nothing about where to, or who is served first."""
     households = np.arange(N_CONDITIONAL, dtype=np.int64)
     movers = households[rng.uniforms(SEED, households, month.month, rng.MOVE) < HAZARD]
     assert abs(movers.size / N_CONDITIONAL - HAZARD) < 5 * np.sqrt(HAZARD / N_CONDITIONAL)
-    for name in ("CHOICE", "LOTTERY", "FAILURE", "DISPLACEMENT", "CHOICE_SAMPLE"):
+    for name in ("CHOICE", "LOTTERY", "FAILURE", "DISPLACEMENT", "JOB", "JOB_PLACE",
+                 "CHOICE_SAMPLE"):
         u = rng.uniforms(SEED, movers, month.month, getattr(rng, name))
         _assert_uniform(u, f"{name} among movers", bins=20)
 
@@ -292,10 +312,13 @@ def test_the_movers_other_draws_are_still_uniform(month):
 def test_the_pure_python_kernels_with_true_draws_reproduce_the_compiled_month(month, base):
     """The harness of the experiments below: same draws, same month, bit for bit."""
     python = month.run()
-    for field in ("reason", "movers", "origin", "chosen", "moved", "unmet"):
+    for field in ("reason", "movers", "origin", "chosen", "job", "moved", "unmet"):
         assert np.array_equal(getattr(python, field), getattr(base, field)), field
-    counts = np.bincount(base.reason, minlength=4)
+    counts = np.bincount(base.reason, minlength=JOB_CHANGE + 1)
     assert counts[ORDINARY] > 200 and counts[DISPLACED] > 200 and counts[RETURN] > 10
+    assert counts[JOB_CHANGE] > 30
+    assert not np.array_equal(base.job, month.job[base.movers])  # new jobs were drawn
+    assert np.array_equal(month.model.households.job, month.job)  # and the state restored
 
 
 def _decide_with(month: Month, uniform) -> np.ndarray:
@@ -306,9 +329,9 @@ def _decide_with(month: Month, uniform) -> np.ndarray:
     return reason
 
 
-def _at_risk(month: Month) -> tuple[np.ndarray, np.ndarray]:
-    """Households that can be displaced, and those whose project can fail (the rules of
-    ``model.move``, written from the parameters)."""
+def _at_risk(month: Month) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Households that can be displaced, those whose project can fail and those who can
+    change job (the rules of ``model.move``, written from the parameters)."""
     m = month.model
     hh, p = m.households, m.submodels.decision.params
     rent = m.submodels.market.rent[hh.home]
@@ -320,16 +343,21 @@ def _at_risk(month: Month) -> tuple[np.ndarray, np.ndarray]:
                & (hh.months_since_arrival < failure.months)
                & np.isin(m.territories.hierarchy_index[hh.home],
                          [HIERARCHY.index(c) for c in failure.classes]))
-    return displaceable, fragile
+    rate = np.array([p.job_change.annual_rate[a] for a in AGE_CLASSES])
+    can_change_job = (hh.job >= 0) & (rate[age_class(hh.age)] > 0)
+    return displaceable, fragile, can_change_job
 
 
 def test_each_reason_to_move_is_decided_by_its_own_stream(month):
     """Draws rigged to 0 for one purpose and to just below 1 for the others: a zero MOVE
     draw makes everyone an ordinary mover, a zero DISPLACEMENT draw displaces exactly the
-    renters at risk, a zero FAILURE draw ends exactly the fragile projects; with every
-    draw at zero, displacement comes first, then failure, then the ordinary hazard."""
-    displaceable, fragile = _at_risk(month)
+    renters at risk, a zero FAILURE draw ends exactly the fragile projects, a zero JOB
+    draw changes the job of exactly the workers of the age classes that change jobs;
+    with every draw at zero, displacement comes first, then failure, then the job
+    change, then the ordinary hazard."""
+    displaceable, fragile, worker = _at_risk(month)
     assert displaceable.sum() > 500 and fragile.sum() > 50
+    assert 1000 < worker.sum() < worker.size
 
     def rigged(*zero):
         return _decide_with(month, lambda s, h, m, purpose: 0.0 if purpose in zero
@@ -339,8 +367,9 @@ def test_each_reason_to_move_is_decided_by_its_own_stream(month):
     assert (rigged(rng.MOVE) == ORDINARY).all()
     assert np.array_equal(rigged(rng.DISPLACEMENT), np.where(displaceable, DISPLACED, STAY))
     assert np.array_equal(rigged(rng.FAILURE), np.where(fragile, RETURN, STAY))
+    assert np.array_equal(rigged(rng.JOB), np.where(worker, JOB_CHANGE, STAY))
     assert np.array_equal(rigged(*DECISION_PURPOSES), np.select(
-        [displaceable, fragile], [DISPLACED, RETURN], ORDINARY))
+        [displaceable, fragile, worker], [DISPLACED, RETURN, JOB_CHANGE], ORDINARY))
 
 
 def _recorded(month: Month, call) -> tuple[list[tuple[int, int, int]], object]:
@@ -359,8 +388,9 @@ def _recorded(month: Month, call) -> tuple[list[tuple[int, int, int]], object]:
 
 
 def test_the_decision_draws_only_decision_streams_of_this_month(month):
-    """Each household's draws are its own, of this month, of the three decision purposes,
-    one each at most; a household that moves for a forced reason never draws MOVE."""
+    """Each household's draws are its own, of this month, of the four decision purposes,
+    one each at most; a household that moves for a forced reason never draws JOB nor
+    MOVE, only workers draw JOB, and a job changer never draws MOVE."""
     m = month.model
     calls, (reason, _) = _recorded(month, lambda: m.submodels.decision.decide(m, month.month))
     assert {mo for _, mo, _ in calls} == {month.month}
@@ -370,16 +400,22 @@ def test_the_decision_draws_only_decision_streams_of_this_month(month):
     for h, _, p in calls:
         drew[p][h] = True
     forced = (reason == DISPLACED) | (reason == RETURN)
-    assert np.array_equal(drew[rng.MOVE], ~forced)
+    worker = m.households.job >= 0
+    assert m.households.alive.all()  # no one has dissolved yet: everyone decides
+    assert np.array_equal(drew[rng.JOB], worker & ~forced)
+    assert np.array_equal(drew[rng.MOVE], ~forced & (reason != JOB_CHANGE))
     assert drew[rng.DISPLACEMENT][reason == DISPLACED].all()
     assert drew[rng.FAILURE][reason == RETURN].all()
+    assert (reason == JOB_CHANGE).sum() > 30
 
 
 def test_each_choice_draws_the_movers_own_choice_stream_of_this_month(month, base):
     """One CHOICE draw per mover, for that household (not its rank among the movers) and
     this month; with sampled alternatives, also CHOICE_SAMPLE + k for its k-th sample."""
     m, ch = month.model, month.model.submodels.choice
-    hh = m.households.arrays()
+    job = month.job.copy()
+    job[base.movers] = base.job  # job changers chose around their new job
+    hh = m.households.arrays()._replace(job=job)
     calls, chosen = _recorded(month, lambda: choice_kernels.choose(
         SEED, month.month, base.movers, base.reason[base.movers], hh, ch.tables, 8))
     assert Counter(calls) == Counter((int(h), month.month, rng.CHOICE) for h in base.movers)
@@ -397,14 +433,16 @@ def test_each_choice_draws_the_movers_own_choice_stream_of_this_month(month, bas
 
 def _cumulative(month: Month, out: Outcome) -> list[np.ndarray]:
     """Each mover's cumulative choice probabilities over the territories, in the order of
-    the inverse-CDF search (the household's state when it chose)."""
+    the inverse-CDF search (the household's state when it chose: a job changer chooses
+    around its new job)."""
     m, ch = month.model, month.model.submodels.choice
     hh = m.households
     bonus = ch.tables.return_bonus
     return [np.cumsum(choice_kernels.probabilities(
-        ch.tables, int(hh.profile[h]), int(hh.home[h]), int(hh.job[h]),
+        ch.tables, int(hh.segment[h]), int(hh.home[h]), int(w),
         hh.telework_days[h] / 5.0, 1.0 / hh.budget[h],
-        bonus if out.reason[h] == RETURN else 0.0)) for h in out.movers]
+        bonus if out.reason[h] == RETURN else 0.0, out.reason[h] == JOB_CHANGE))
+        for h, w in zip(out.movers, out.job, strict=True)]
 
 
 def test_each_mover_takes_the_destination_its_choice_draw_points_to(month, base):
@@ -446,7 +484,7 @@ def test_capacity_serves_movers_in_the_order_of_their_lottery_draws(month, base)
     draws = [rng.uniform_py(SEED, int(h), month.month, rng.LOTTERY) for h in out.movers]
     unmet = np.zeros_like(out.unmet)
     moved = allocate(np.argsort(draws, kind="stable"), out.chosen, out.origin, scarce.copy(),
-                     unmet)
+                     unmet, out.reason[out.movers] >= FORMATION)
     assert np.array_equal(out.moved, moved) and np.array_equal(out.unmet, unmet)
     assert not out.moved.all()  # the lottery had something to decide
 
@@ -454,14 +492,15 @@ def test_capacity_serves_movers_in_the_order_of_their_lottery_draws(month, base)
 # --- 3. shifting one stream changes only what it decides ------------------------------------
 
 @pytest.mark.parametrize(("purpose", "reason"), [
-    (rng.MOVE, ORDINARY), (rng.FAILURE, RETURN), (rng.DISPLACEMENT, DISPLACED)],
-    ids=["MOVE", "FAILURE", "DISPLACEMENT"])
+    (rng.MOVE, ORDINARY), (rng.FAILURE, RETURN), (rng.DISPLACEMENT, DISPLACED),
+    (rng.JOB, JOB_CHANGE)], ids=["MOVE", "FAILURE", "DISPLACEMENT", "JOB"])
 def test_shifting_one_decision_stream_changes_only_that_reason(month, base, purpose, reason):
     """Shifting the MOVE draws changes who moves for ordinary reasons, never who is
-    displaced or whose project fails (those are checked first); shifting FAILURE or
-    DISPLACEMENT changes that reason, and the rest only through precedence: a household
-    with the reason in neither run keeps its reason. Households moving for the same
-    reason in both runs choose the same destination: their choice draws did not move."""
+    displaced, whose project fails or who changes job (those are checked first);
+    shifting FAILURE, DISPLACEMENT or JOB changes that reason, and the rest only through
+    precedence: a household with the reason in neither run keeps its reason. Households
+    moving for the same reason in both runs choose the same destination (job changers
+    around the same new job): their choice and new job draws did not move."""
     shifted = month.run({purpose})
     had, has = base.reason == reason, shifted.reason == reason
     assert had.sum() > 10 and has.sum() > 10
@@ -472,6 +511,9 @@ def test_shifting_one_decision_stream_changes_only_that_reason(month, base, purp
     both = before.keys() & after.keys()
     assert len(both) > 100
     assert all(before[k] == after[k] for k in both)
+    job_before, job_after = (dict(zip(o.movers.tolist(), o.job.tolist(), strict=True))
+                             for o in (base, shifted))
+    assert all(job_before[h] == job_after[h] for h, _ in both)
 
 
 def test_shifting_the_choice_draws_changes_destinations_only(month, base):
@@ -512,3 +554,99 @@ def test_shifting_the_lottery_changes_only_who_gets_a_scarce_dwelling(month):
     full = (plain.unmet > 0) | (shifted.unmet > 0)
     contested = (plain.chosen != plain.origin) & full[plain.chosen]
     assert not (differ & ~contested).any()
+
+
+# --- 4. common random numbers across scenarios -------------------------------------------
+
+def _decided(scenario: str, start: str) -> tuple[MigrationModel, np.ndarray]:
+    """A model of ``scenario`` after its first month's decision (job changers have their
+    new job), and the households' jobs before it."""
+    m = MigrationModel(scenario, scale=0.002, months=1, rng=SEED, collect=False,
+                       overrides=[f"start={start}", "model.equilibrium.enabled=false"])
+    job = m.households.job.copy()
+    for submodel in m.schedule:
+        submodel.step(m)
+        if submodel.name == "decision":
+            return m, job
+    raise AssertionError("no decision in the schedule")
+
+
+def _changers(m: MigrationModel) -> np.ndarray:
+    d = m.submodels.decision
+    return d.movers[d.why == JOB_CHANGE]
+
+
+def _new_jobs_by_hand(m: MigrationModel, who: np.ndarray) -> np.ndarray:
+    """The new job of each of ``who`` from the rule of ``model.move.job_change``: among the
+    employment poles beyond commuting reach of the home (one-way minutes × commuting share
+    of the week above ``model.relocation.max_commute_min``), the one the household's
+    JOB_PLACE draw points to in the cumulative weights size · (1 + km / 10)^−decay; −1
+    when every pole is within reach."""
+    hh, ch = m.households, m.submodels.choice
+    poles = np.unique(m.territories.pole)
+    decay = m.config.model.move.job_change.distance_decay
+    limit = m.config.model.relocation.max_commute_min
+    size = np.maximum(m.stock.dwellings[poles], 1.0)
+    u = rng_uniforms(SEED, who.astype(np.int64), m.month, rng.JOB_PLACE)
+    out = np.full(who.size, -1)
+    for i, h in enumerate(who):
+        o = hh.home[h]
+        beyond = ch.commute_min[poles, o] * (5 - hh.telework_days[h]) / 5 > limit
+        w = np.where(beyond, np.exp(np.log(size) - decay * ch.log_dist[o, poles]), 0.0)
+        if w.sum() > 0:
+            cum = np.cumsum(w)
+            out[i] = poles[min(int(np.searchsorted(cum, u[i] * cum[-1], side="right")),
+                               int(np.flatnonzero(beyond)[-1]))]
+    return out
+
+
+def test_job_changes_are_each_households_own_draws_in_every_scenario():
+    """Common random numbers: whether a worker changes job (its JOB draw below the monthly
+    rate of its age class, unless displaced or failing first) and where the new job is
+    (its JOB_PLACE draw) are the household's own draws, of nothing the scenario sets. In
+    the first month, where remote50's telework is still the baseline's, baseline and
+    remote50 of a seed have the same job changers with the same new jobs, those the rules
+    give by hand. From March 2020, where remote50 adds its covid shock and much more
+    telework, the same workers still draw a job change; only telework, which widens the
+    commuting reach, can spare one the move or change where the new job is."""
+    (base, job_b), (remote, job_r) = (_decided(s, "2019-01") for s in ("baseline", "remote50"))
+    assert np.array_equal(base.households.telework_days, remote.households.telework_days)
+    assert np.array_equal(job_b, job_r)
+    hh, p = base.households, base.config.model.move
+    d = base.submodels.decision
+    reason = np.zeros(len(hh), dtype=np.int8)
+    reason[d.movers] = d.why
+    forced = (reason == DISPLACED) | (reason == RETURN)
+    rate = decision_kernels.monthly([p.job_change.annual_rate[a] for a in AGE_CLASSES])
+    drawn = np.flatnonzero((job_b >= 0) & ~forced & (
+        rng_uniforms(SEED, np.arange(len(hh), dtype=np.int64), base.month, rng.JOB)
+        < rate[age_class(hh.age)]))
+    new = _new_jobs_by_hand(base, drawn)
+    changers = _changers(base)
+    assert changers.size > 30
+    assert np.array_equal(changers, drawn[new >= 0])
+    assert np.array_equal(hh.job[changers], new[new >= 0])
+    assert (hh.job[changers] != job_b[changers]).all()
+    assert np.array_equal(_changers(remote), changers)
+    assert np.array_equal(remote.households.job, hh.job)
+
+    (base, _), (remote, _) = (_decided(s, "2020-03") for s in ("baseline", "remote50"))
+    days_b, days_r = base.households.telework_days, remote.households.telework_days
+    same = days_b == days_r
+    assert (~same).sum() > 1000  # remote50's telework differs for many households
+    decided = [m.submodels.decision.decide(m, m.month, m.submodels.shocks.move_multiplier)[0]
+               for m in (base, remote)]
+    # the shock changes who moves for ordinary reasons, not who draws a job change
+    assert not np.array_equal(decided[0] == ORDINARY, decided[1] == ORDINARY)
+    assert np.array_equal(decided[0] == JOB_CHANGE, decided[1] == JOB_CHANGE)
+    c_b, c_r = _changers(base), _changers(remote)
+    assert c_b.size > 30
+    kept_b, kept_r = c_b[same[c_b]], c_r[same[c_r]]
+    assert np.array_equal(kept_b, kept_r)
+    assert np.array_equal(base.households.job[kept_b], remote.households.job[kept_r])
+    # telework only shrinks or widens the reach: the job changers of one run with other
+    # days are job changers of the other run, or have every pole within reach there
+    for m, other in ((base, remote), (remote, base)):
+        differ = _changers(m)[~same[_changers(m)]]
+        spared = np.setdiff1d(differ, _changers(other))
+        assert (_new_jobs_by_hand(other, spared) < 0).all()
