@@ -57,8 +57,10 @@ def test_one_and_two_threads_give_identical_outputs(tmp_path):
     ("scale=2", "scale: 2 is not allowed; allowed: a number in (0.0, 1.0]"),
     ("scale=abc", "scale: 'abc' is not allowed; allowed: a number in (0.0, 1.0]"),
     ("months=0", "months: 0 is not allowed; allowed: an integer in [1, 1200]"),
-    ("model.move.annual_rate.retiree=1.5",
-     "model.move.annual_rate.retiree: 1.5 is not allowed; allowed: a number in [0.0, 1.0]"),
+    ("model.move.annual_rate.under_30=1.5",
+     "model.move.annual_rate.under_30: 1.5 is not allowed; allowed: a number in [0.0, 1.0]"),
+    ("model.move.annual_rate.retiree=0.1",  # the rate is by age class, not by profile
+     "model.move.annual_rate.retiree: unknown key 'retiree'; allowed: the keys ['under_30',"),
     ("territory.area=mars", "territory.area: 'mars' is not allowed"),
     ("territory.overrides=/nonexistent/prices.csv",
      "/nonexistent/prices.csv: override file not found"),

@@ -36,6 +36,7 @@ from migrasim.config import CONFIG_DIR, compose, jobs, load, validate
 
 PROFILES = "['manager', 'hybrid', 'neo_rural', 'retiree', 'precarious', 'stable']"
 WORKERS = "['manager', 'hybrid', 'neo_rural', 'precarious', 'stable']"
+AGES = "['under_30', 'from_30_to_44', 'from_45_to_59', 'from_60_to_74', 'from_75']"
 CLASSES = "['paris', 'metropole', 'large_urban', 'medium', 'small_rural']"
 KINDS = "['ME', 'CU', 'CA', 'CC']"
 SCENARIOS = "['baseline', 'covid', 'remote50']"
@@ -150,8 +151,12 @@ BAD_VALUES = [
          "a share by EPCI kind for every profile but the rest: "
          "['manager', 'hybrid', 'neo_rural', 'retiree', 'precarious']"),
     # model.move
-    case("model.move.annual_rate.retiree=1.5", "model.move.annual_rate.retiree",
+    case("model.move.annual_rate.under_30=1.5", "model.move.annual_rate.under_30",
          "1.5 is not allowed", "a number in [0.0, 1.0]"),
+    case("model.move.annual_rate.retiree=0.1", "model.move.annual_rate.retiree",
+         "unknown key 'retiree'", f"the keys {AGES}", id="the move rate is by age class"),
+    case("model.move.profile_factor.retiree=-1", "model.move.profile_factor.retiree",
+         "-1 is not allowed", "a number > 0.0"),
     case("model.move.tenure_factor.owner=0", "model.move.tenure_factor.owner",
          "0 is not allowed", "a number > 0.0"),
     case("model.move.displacement.profiles=[ghost]", "model.move.displacement.profiles[0]",
@@ -418,8 +423,11 @@ def test_a_profile_renamed_everywhere_is_accepted(small_area):
     m, s = renamed["model"], renamed["scenario"]
     assert m["profiles"][-1] == m["workers"][-1] == "majority"
     assert m["households"]["rest"] == m["move"]["project_failure"]["becomes"] == "majority"
-    for table in (m["households"]["income_factor"], m["move"]["annual_rate"],
-                  m["choice"]["distance"], m["choice"]["kind"],
+    for table in (m["households"]["income_factor"], m["households"]["age_shares"],
+                  m["move"]["profile_factor"], m["choice"]["distance"], m["choice"]["kind"],
+                  m["relocation"]["new_project"]["profiles"],
+                  m["demography"]["leaving_home_profiles"],
+                  m["demography"]["abroad"]["profiles"],
                   *(p[k] for p in s["telework"] for k in ("share", "days"))):
         assert "majority" in table
     config = validate(renamed)
@@ -428,15 +436,47 @@ def test_a_profile_renamed_everywhere_is_accepted(small_area):
     assert MigrationModel(config=renamed).profiles == config.model.profiles
 
 
-def test_a_renamed_profile_changes_nothing_but_its_name(small_area):
-    original = Simulation(config=small_area).run(progress=False)
-    renamed = Simulation(config=_rename(small_area, "stable", "majority")).run(progress=False)
-    assert "households_majority" in renamed.territories.columns
-    expected = original.territories.rename(columns={"households_stable": "households_majority"})
+@pytest.mark.parametrize(("old", "new", "roles"), [
+    ("retiree", "pensioner", [("life", "retirement", "becomes")]),
+    ("neo_rural", "rural_project", [("relocation", "new_project", "becomes"),
+                                    ("move", "project_failure", "profiles"),
+                                    ("relocation", "work_where_they_live")]),
+])
+def test_the_profiles_households_turn_into_can_be_renamed(small_area, old, new, roles):
+    """Retirement makes retirees and a rural project neo-rurals: those roles follow the
+    name, as every table by profile does."""
+    renamed = _rename(small_area, old, new)
+    assert old not in _names(renamed) and old in _names(small_area)
+    m = renamed["model"]
+    for path in roles:
+        node = m
+        for key in path:
+            node = node[key]
+        assert node == new or new in node, path
+    for table in (m["households"]["age_shares"], m["move"]["profile_factor"],
+                  m["demography"]["abroad"]["profiles"], m["choice"]["kind"]):
+        assert new in table
+    config = validate(renamed)
+    expected = [new if p == old else p for p in small_area["model"]["profiles"]]
+    assert config.model.profiles == expected
+    assert MigrationModel(config=renamed).profiles == expected
+
+
+@pytest.fixture(scope="module")
+def small_run(small_area):
+    return Simulation(config=small_area).run(progress=False)
+
+
+@pytest.mark.parametrize(("old", "new"), [("stable", "majority"), ("retiree", "pensioner"),
+                                          ("neo_rural", "rural_project")])
+def test_a_renamed_profile_changes_nothing_but_its_name(small_area, small_run, old, new):
+    original = small_run
+    renamed = Simulation(config=_rename(small_area, old, new)).run(progress=False)
+    assert f"households_{new}" in renamed.territories.columns
+    expected = original.territories.rename(columns={f"households_{old}": f"households_{new}"})
     pd.testing.assert_frame_equal(renamed.territories, expected)
-    assert (original.flows["profile"] == "stable").any()
-    expected = original.flows.assign(profile=original.flows["profile"].replace(
-        {"stable": "majority"}))
+    assert (original.flows["profile"] == old).any()
+    expected = original.flows.assign(profile=original.flows["profile"].replace({old: new}))
     pd.testing.assert_frame_equal(renamed.flows, expected)
 
 

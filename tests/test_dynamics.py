@@ -11,9 +11,10 @@ from migrasim.kernels import decision
 from migrasim.kernels.decision import monthly
 
 AREA = ['territory.departements=["12","46","81","82"]']  # Aveyron, Lot, Tarn, Tarn-et-Garonne
-NO_MOVES = ["model.move.annual_rate={under_30:0,30_to_44:0,45_to_59:0,60_to_74:0,75_plus:0}",
-            "model.move.job_change.annual_rate={under_30:0,30_to_44:0,45_to_59:0,60_to_74:0,"
-            "75_plus:0}", "model.move.displacement.rate=0",
+NO_MOVES = ["model.move.annual_rate={under_30:0,from_30_to_44:0,from_45_to_59:0,"
+            "from_60_to_74:0,from_75:0}",
+            "model.move.job_change.annual_rate={under_30:0,from_30_to_44:0,from_45_to_59:0,from_60_to_74:0,"
+            "from_75:0}", "model.move.displacement.rate=0",
             "model.move.project_failure.annual_rate=0"]
 
 

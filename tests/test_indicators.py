@@ -38,19 +38,22 @@ AREA = Territories(pd.DataFrame({
 
 MONTHS = [f"2019-{m:02d}" for m in range(1, 13)] + ["2020-01", "2020-02", "2020-03"]
 
-# Moves in persons (households × household size of the origin), as flows_table gives them.
+# Moves in persons (households × household size of the origin), as flows_table gives them,
+# with the age class of the reference person and the reason of the move. D→A is two rows
+# (two age classes): every indicator by place sums them.
 FLOWS = pd.DataFrame([
-    (2019, "A", "A", 100.0),  # within the EPCI (and the département)
-    (2019, "A", "B", 200.0),  # within Île-de-France, 75 → 78
-    (2019, "C", "D", 300.0),  # within département 12
-    (2019, "D", "A", 400.0),  # into Île-de-France
-    (2019, "B", "C", 250.0),  # out of Île-de-France
-    (2019, "D", "C", 250.0),  # within département 12
-    (2020, "B", "C", 50.0),   # out of Île-de-France, in the 3 months of 2020
-    (2020, "C", "C", 250.0),  # within the EPCI
-], columns=["year", "origin", "destination", "persons"])
-# persons a year: 2019: 100 + 200 + 300 + 400 + 250 + 250 = 1,500; 2020: 50 + 250 = 300;
-# all: 1,800
+    (2019, "A", "A", "from_30_to_44", "housing_family", 100.0),  # within the EPCI (and département)
+    (2019, "A", "B", "under_30", "job_change", 200.0),      # within Île-de-France, 75 → 78
+    (2019, "C", "D", "from_45_to_59", "housing_family", 300.0),  # within département 12
+    (2019, "D", "A", "under_30", "job_change", 300.0),      # into Île-de-France (D→A 400
+    (2019, "D", "A", "from_30_to_44", "displaced", 100.0),       # in all)
+    (2019, "B", "C", "from_60_to_74", "telework", 250.0),        # out of Île-de-France
+    (2019, "D", "C", "from_75", "displaced", 250.0),        # within département 12
+    (2020, "B", "C", "under_30", "new_household", 50.0),    # out of Île-de-France, 2020-Q1
+    (2020, "C", "C", "from_30_to_44", "failed_project", 250.0),  # within the EPCI
+], columns=["year", "origin", "destination", "age_class", "reason", "persons"])
+# persons a year: 2019: 100 + 200 + 300 + (300 + 100) + 250 + 250 = 1,500;
+# 2020: 50 + 250 = 300; all: 1,800
 
 
 def monthly(**columns: dict) -> pd.DataFrame:
@@ -250,6 +253,19 @@ SUMMARY = {
                "over_100km": 0.4333},
         2020: {"within_epci": 0.8333, "under_20km": 0.0, "20_to_100km": 0.0,
                "over_100km": 0.1667}},
+    "long_moves_by_age_share": {  # as in the test of long moves by age below
+        2019: {"under_30": 0.4615, "from_30_to_44": 0.1538, "from_45_to_59": 0.0,
+               "from_60_to_74": 0.3846,
+               "from_75": 0.0},  # 300 / 650 = 0.46154, 100 / 650 = 0.15385, 250 / 650
+        2020: {"under_30": 1.0, "from_30_to_44": 0.0, "from_45_to_59": 0.0, "from_60_to_74": 0.0,
+               "from_75": 0.0}},
+    "moves_by_reason_share": {  # as in the test of moves by reason below
+        2019: {"housing_family": 0.2667, "displaced": 0.2333, "failed_project": 0.0,
+               "job_change": 0.3333, "telework": 0.1667, "new_household": 0.0},
+        # 400, 350, 0, 500, 250 / 1,500
+        2020: {"housing_family": 0.0, "displaced": 0.0, "failed_project": 0.8333,
+               "job_change": 0.0, "telework": 0.0, "new_household": 0.1667}},
+        # 250 and 50 / 300
     "price_index_by_region_per_year": {"11": {2019: 100.0, 2020: 102.778},
                                        "76": {2019: 100.0, 2020: 100.667},
                                        "FR": {2019: 100.0, 2020: 102.615}},
@@ -359,24 +375,36 @@ def test_territories_table_weights_counts_by_one_over_scale_and_nothing_else():
 
 
 def test_flows_table_decodes_the_keys_and_weights_persons_by_the_origin_household_size():
-    """A key is (origin × n + destination) × profiles + profile, n = 4 EPCI, 2 profiles;
-    each simulated move stands for 250 households of the origin's size."""
-    a_b_manager = (0 * 4 + 1) * 2 + 0  # = 2
-    d_a_retiree = (3 * 4 + 0) * 2 + 1  # = 25
-    b_d_manager = (1 * 4 + 3) * 2 + 0  # = 14
-    c_c_retiree = (2 * 4 + 2) * 2 + 1  # = 21
+    """A key is ((((origin × n + destination) × profiles + profile) × age classes + age
+    class) × reasons + reason), n = 4 EPCI, 2 profiles, 5 age classes, 8 reasons; each
+    simulated move stands for 250 households of the origin's size."""
+    # A→B, manager, under 30 (class 0): ((0 × 4 + 1) × 2 + 0) × 5 + 0 = 10
+    a_b_young_job = 10 * 8 + 4          # job change (4): 84
+    a_b_young_family = 10 * 8 + 1       # housing or family (1): 81
+    # D→A, retiree, 60 to 74 (class 3), displaced (2): ((3 × 4 + 0) × 2 + 1) × 5 + 3 = 128
+    d_a_old_displaced = 128 * 8 + 2     # 1,026
+    # B→D, manager, 30 to 44 (class 1), telework (5): ((1 × 4 + 3) × 2 + 0) × 5 + 1 = 71
+    b_d_telework = 71 * 8 + 5           # 573
+    # C→C, retiree, 75 and over (class 4), failed project (3): ((2 × 4 + 2) × 2 + 1) × 5
+    # + 4 = 109
+    c_c_failed = 109 * 8 + 3            # 875
     rec, model = recorded(ROWS, {
-        2019: [np.array([a_b_manager, d_a_retiree]), np.array([a_b_manager])],  # two months
-        2020: [np.array([c_c_retiree, b_d_manager, b_d_manager])],
+        2019: [np.array([a_b_young_job, d_a_old_displaced]),  # two months
+               np.array([a_b_young_job, a_b_young_family])],
+        2020: [np.array([c_c_failed, b_d_telework, b_d_telework])],
     })
     got = rec.flows_table(model)
     expected = pd.DataFrame([
-        (2019, "A", "B", "manager", 500.0, 1_000.0),  # 2 × 250; × 2.0 (A), not 2.5 (B)
-        (2019, "D", "A", "retiree", 250.0, 400.0),    # 1 × 250; × 1.6 (D)
-        (2020, "B", "D", "manager", 500.0, 1_250.0),  # 2 × 250; × 2.5 (B), not 1.6 (D)
-        (2020, "C", "C", "retiree", 250.0, 750.0),    # 1 × 250; × 3.0 (C)
-    ], columns=["year", "origin", "destination", "profile", "households", "persons"])
-    order = ["year", "origin", "destination", "profile"]
+        # 1 × 250; × 2.0 (A), not 2.5 (B); the same pair, another reason: another row
+        (2019, "A", "B", "manager", "under_30", "housing_family", 250.0, 500.0),
+        (2019, "A", "B", "manager", "under_30", "job_change", 500.0, 1_000.0),  # 2 × 250
+        (2019, "D", "A", "retiree", "from_60_to_74", "displaced", 250.0, 400.0),  # × 1.6 (D)
+        # 2 × 250; × 2.5 (B), not 1.6 (D)
+        (2020, "B", "D", "manager", "from_30_to_44", "telework", 500.0, 1_250.0),
+        (2020, "C", "C", "retiree", "from_75", "failed_project", 250.0, 750.0),  # × 3.0 (C)
+    ], columns=["year", "origin", "destination", "profile", "age_class", "reason",
+                "households", "persons"])
+    order = ["year", "origin", "destination", "profile", "age_class", "reason"]
     pd.testing.assert_frame_equal(got.sort_values(order).reset_index(drop=True), expected,
                                   check_dtype=False)
 
@@ -419,10 +447,15 @@ def test_flows_add_up_to_the_arrivals_departures_and_internal_moves_of_each_year
 
 
 def test_persons_are_households_times_the_household_size_of_the_origin_and_home(res):
+    """A moving household counts the household size of its origin; a new household
+    counts the one person who leaves (a young adult, a separated partner)."""
     size = res.area.df["household_size"]
     assert size.nunique() > 1  # else origin and destination sizes could not be told apart
     f, t = res.flows, res.territories
-    np.testing.assert_allclose(f["persons"], f["households"] * f["origin"].map(size))
+    new = f["reason"] == "new_household"
+    assert new.any() and (~new).any()
+    np.testing.assert_allclose(f["persons"], f["households"] * np.where(
+        new, 1.0, f["origin"].map(size)))
     np.testing.assert_allclose(t["population"], t["households"] * t["epci"].map(size))
 
 
@@ -483,6 +516,27 @@ def test_summary_figures_are_the_indicators_recomputed_from_the_tables(res):
         assert e["newcomers_share"] == pytest.approx(share, abs=5e-4)
 
 
+def test_summary_shares_by_reason_and_by_age_are_the_flows_table_s(res):
+    """Recomputed from the flows table with the distances of the study area; moves from
+    abroad are not in the flows table (their origin is outside it), so their share is 0."""
+    f, s = res.flows, res.summary
+    assert set(f["reason"]) <= {"housing_family", "displaced", "failed_project", "job_change",
+                                "telework", "new_household"}
+    codes = {c: i for i, c in enumerate(res.area.codes)}
+    km = res.area.distance_km[f["origin"].map(codes), f["destination"].map(codes)]
+    for y in (2019, 2020):
+        year = f[f["year"] == y]
+        by_reason = year.groupby("reason")["persons"].sum() / year["persons"].sum()
+        assert sum(s["moves_by_reason_share"][y].values()) == pytest.approx(1.0, abs=5e-4)
+        for reason, share in s["moves_by_reason_share"][y].items():
+            assert share == pytest.approx(by_reason.get(reason, 0.0), abs=5e-5), reason
+        long = f[(f["year"] == y) & (km > 100.0)]
+        assert len(long) > 0
+        by_age = long.groupby("age_class")["persons"].sum() / long["persons"].sum()
+        for age, share in s["long_moves_by_age_share"][y].items():
+            assert share == pytest.approx(by_age.get(age, 0.0), abs=5e-5), age
+
+
 # --- population, distance bands and the price index by région -------------------------
 
 def test_population_by_region_is_counted_at_the_end_of_each_year():
@@ -504,6 +558,58 @@ def test_moves_are_shared_by_distance_between_the_centroids_of_origin_and_destin
     assert bands.loc[2020].to_dict() == pytest.approx({
         "within_epci": 250 / 300, "under_20km": 0.0, "20_to_100km": 0.0,
         "over_100km": 50 / 300})
+
+
+def test_long_moves_are_shared_by_the_age_class_of_the_reference_person():
+    """Only moves of more than 100 km between centroids count, each year on its own."""
+    shares = indicators.long_moves_by_age(FLOWS, AREA)
+    assert shares.columns.tolist() == ["under_30", "from_30_to_44", "from_45_to_59",
+                                       "from_60_to_74",
+                                       "from_75"]
+    assert shares.index.tolist() == [2019, 2020]
+    # 2019 over 100 km (650 persons): D→A 389 km, 300 under 30 and 100 aged 30–44; B→C
+    # 455 km, 250 aged 60–74. A→B 11 km, C→D and D→C 56 km, A→A 0 km do not count: no
+    # long move at 45–59 (C→D) nor 75+ (D→C)
+    assert shares.loc[2019].to_dict() == pytest.approx({
+        "under_30": 300 / 650, "from_30_to_44": 100 / 650, "from_45_to_59": 0.0,
+        "from_60_to_74": 250 / 650, "from_75": 0.0})
+    # 2020: B→C 50 under 30 is the only long move (C→C 250 is within the EPCI)
+    assert shares.loc[2020].to_dict() == pytest.approx({
+        "under_30": 1.0, "from_30_to_44": 0.0, "from_45_to_59": 0.0, "from_60_to_74": 0.0,
+        "from_75": 0.0})
+
+
+def test_long_moves_by_age_takes_its_threshold_in_km():
+    """Over 20 km, the 56 km moves inside département 12 are long too."""
+    shares = indicators.long_moves_by_age(FLOWS, AREA, km=20.0)
+    # 2019 (1,200 persons): D→A 300 + 100, B→C 250, C→D 300, D→C 250; A→B 11 km is not
+    assert shares.loc[2019].to_dict() == pytest.approx({
+        "under_30": 300 / 1_200, "from_30_to_44": 100 / 1_200, "from_45_to_59": 300 / 1_200,
+        "from_60_to_74": 250 / 1_200, "from_75": 250 / 1_200})
+
+
+def test_a_year_with_moves_but_no_long_move_has_shares_of_zero_not_nan():
+    """summary.json must stay strict JSON."""
+    shares = indicators.long_moves_by_age(FLOWS[FLOWS["persons"] != 50.0], AREA)  # no B→C
+    assert shares.loc[2020].tolist() == [0.0] * 5  # 2020: only C→C 250, within the EPCI
+
+
+def test_moves_are_shared_by_reason_each_year():
+    """Every move counts whatever its distance; the columns are the reasons to move, in
+    their order, not "stay" nor "from_abroad" (an arrival from abroad is not a move within
+    the area); a reason without a move has a share of zero."""
+    shares = indicators.moves_by_reason(FLOWS)
+    assert shares.columns.tolist() == ["housing_family", "displaced", "failed_project",
+                                       "job_change", "telework", "new_household"]
+    # 2019 (1,500 persons): housing or family A→A 100 + C→D 300; displaced D→A 100 +
+    # D→C 250; job change A→B 200 + D→A 300; telework B→C 250
+    assert shares.loc[2019].to_dict() == pytest.approx({
+        "housing_family": 400 / 1_500, "displaced": 350 / 1_500, "failed_project": 0.0,
+        "job_change": 500 / 1_500, "telework": 250 / 1_500, "new_household": 0.0})
+    # 2020 (300): a failed project C→C 250, a new household B→C 50
+    assert shares.loc[2020].to_dict() == pytest.approx({
+        "housing_family": 0.0, "displaced": 0.0, "failed_project": 250 / 300,
+        "job_change": 0.0, "telework": 0.0, "new_household": 50 / 300})
 
 
 def test_the_price_index_weights_prices_by_the_initial_dwellings_with_2019_at_100():

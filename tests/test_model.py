@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from migrasim import calendar
+from migrasim.ages import AGE_CLASSES, N_AGES
 from migrasim.config import load
 from migrasim.experiments import Simulation
 from migrasim.kernels import choice
@@ -44,27 +45,44 @@ def test_more_telework_days_lengthen_the_accepted_commute(model):
     ch = m.submodels.choice
     paris = m.territories.select(codes=["200054781"])[0]
     tables = ch.lookup(m, ch.territory_terms(m))
+    # the tables' rows are segments: a manager household aged 30-44
+    manager = m.profiles.index("manager") * N_AGES + AGE_CLASSES.index("from_30_to_44")
     mean_commute = []
     for days in (0, 2, 4):
-        prob = choice.probabilities(tables, m.profiles.index("manager"), paris, paris,
-                                    days / 5, 1 / 4000.0)
+        prob = choice.probabilities(tables, manager, paris, paris, days / 5, 1 / 4000.0)
         mean_commute.append(float(prob @ ch.commute_min[:, paris]))
     assert mean_commute[0] < mean_commute[1] < mean_commute[2]
 
 
-def test_capacity_is_never_exceeded_and_households_are_conserved():
+def test_capacity_is_never_exceeded_and_households_and_dwellings_are_accounted_for():
+    """Every month: no territory has fewer than zero vacant dwellings; the living
+    households are those of the month before plus those formed and arrived from abroad
+    minus those dissolved and gone abroad, and each occupies one dwelling; dwellings are
+    conserved (occupied + vacant + secondary homes; construction adds vacant ones)."""
     m = MigrationModel(config=load(["scenario=remote50", "scale=0.002", "months=30"]))
-    n_households = len(m.households)
-    stock = m.stock
+    hh, stock, demography = m.households, m.stock, m.submodels.demography
+    initial = hh.count
     secondary = stock.dwellings - stock.occupied - stock.vacant
+    totals = dict.fromkeys(("formed", "from_abroad", "dissolved", "to_abroad"), 0)
     while m.running:
+        alive_before = hh.alive.copy()
         m.step()
-        assert len(m.households) == n_households
+        counts = {k: int(v.sum()) for k, v in demography.record(m).items()}
+        for k in totals:
+            totals[k] += counts[k]
+        # who exists now: the households that lived and were not removed, and the new ones
+        gone = np.flatnonzero(alive_before & ~hh.alive[:alive_before.size])
+        new = np.flatnonzero(hh.alive[alive_before.size:]) + alive_before.size
+        assert gone.size == counts["dissolved"] + counts["to_abroad"]
+        assert new.size == counts["formed"] + counts["from_abroad"]
+        assert hh.count == (initial + totals["formed"] + totals["from_abroad"]
+                            - totals["dissolved"] - totals["to_abroad"])
         assert (stock.vacant >= 0).all()
-        assert np.array_equal(stock.occupied, np.bincount(m.households.home,
+        assert np.array_equal(stock.occupied, np.bincount(hh.home[hh.alive],
                                                           minlength=len(m.territories)))
         assert np.array_equal(stock.occupied + stock.vacant + secondary, stock.dwellings)
-    assert stock.occupied.sum() == n_households
+    assert stock.occupied.sum() == hh.count
+    assert min(totals.values()) > 0  # in 30 months, every change of the count happened
 
 
 def test_unlucky_movers_stay_and_count_as_unmet_demand():
@@ -72,11 +90,29 @@ def test_unlucky_movers_stay_and_count_as_unmet_demand():
     unmet = np.zeros(3, dtype=np.int64)
     chosen = np.array([1, 1, 1, 0], dtype=np.int32)
     origin = np.array([2, 2, 0, 0], dtype=np.int32)
-    moved = allocate(np.array([0, 1, 2, 3]), chosen, origin, vacant, unmet)
+    moved = allocate(np.array([0, 1, 2, 3]), chosen, origin, vacant, unmet,
+                     np.zeros(4, dtype=np.bool_))
     # one vacant dwelling in territory 1: the first in the lottery order gets it
     assert moved.tolist() == [True, False, False, True]
     assert unmet.tolist() == [0, 2, 0]
     assert vacant.tolist() == [0, 0, 6]
+
+
+def test_new_households_need_a_vacant_dwelling_even_at_home_and_free_none():
+    """A forming household (or one from abroad) has no dwelling to swap or leave: it takes
+    a vacant one, in its origin territory too, or does not form."""
+    vacant = np.array([0, 1, 1])
+    unmet = np.zeros(3, dtype=np.int64)
+    chosen = np.array([2, 0, 0, 1, 2], dtype=np.int32)
+    origin = np.array([1, 0, 0, 2, 2], dtype=np.int32)
+    new = np.array([True, True, False, False, True])
+    moved = allocate(np.array([0, 1, 2, 3, 4]), chosen, origin, vacant, unmet, new)
+    # 0 takes territory 2's vacant dwelling and frees none in 1; 1 finds none at home
+    # where 2, an existing household, moves within; 3 takes 1's and frees one in 2,
+    # which 4 takes
+    assert moved.tolist() == [True, False, True, True, True]
+    assert unmet.tolist() == [1, 0, 0]
+    assert vacant.tolist() == [0, 0, 0]
 
 
 def test_the_same_seed_gives_identical_outputs():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-AGE_CLASSES = ("under_30", "30_to_44", "45_to_59", "60_to_74", "75_plus")
+AGE_CLASSES = ("under_30", "from_30_to_44", "from_45_to_59", "from_60_to_74", "from_75")
 BOUNDS_YEARS = (30, 45, 60, 75)  # first age of each class after the first
 FIRST_AGE, LAST_AGE = 18, 95     # design: ages drawn for a class's open ends
 _BOUNDS = np.array([12 * b for b in BOUNDS_YEARS], dtype=np.int64)

@@ -116,10 +116,13 @@ def long_moves_by_age(flows: pd.DataFrame, t: Territories, km: float = 100.0) ->
 
 
 def moves_by_reason(flows: pd.DataFrame) -> pd.DataFrame:
-    """Share of each year's moves (persons) by reason: rows years, columns reasons."""
+    """Share of each year's moves (persons) within the area by reason: rows years,
+    columns reasons (arrivals from abroad are not moves within the area: they are the
+    ``from_abroad`` column of the territories table)."""
     table = flows.pivot_table(index="year", columns="reason", values="persons",
                               aggfunc="sum", fill_value=0.0)
-    table = table.reindex(columns=list(REASONS[1:]), fill_value=0.0)
+    reasons = [r for r in REASONS[1:] if r != "from_abroad"]
+    table = table.reindex(columns=reasons, fill_value=0.0)
     return table.div(table.sum(axis=1), axis=0)
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from migrasim import calendar
 from migrasim.ages import AGE_CLASSES, N_AGES
-from migrasim.kernels.decision import REASONS
+from migrasim.kernels.decision import FORMATION, REASONS
 from migrasim.submodels.base import Result, Submodel
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ class Records(Submodel):
 
     def flows_table(self, model: MigrationModel) -> pd.DataFrame:
         """Year × origin × destination × profile × age class × reason: households and
-        persons moving."""
+        persons moving (persons: the origin's household size, one for a new household)."""
         n, P = len(model.territories), len(model.profiles)
         size = model.territories.array("household_size")
         codes, profiles = model.territories.codes, np.array(model.profiles)
@@ -101,5 +101,6 @@ class Records(Submodel):
                 "year": year, "origin": codes[o], "destination": codes[d],
                 "profile": profiles[p], "age_class": np.array(AGE_CLASSES)[a],
                 "reason": np.array(REASONS)[r], "households": c / model.scale,
-                "persons": c / model.scale * size[o]}))
+                # a new household is the person who leaves (design), others move whole
+                "persons": c / model.scale * np.where(r == FORMATION, 1.0, size[o])}))
         return pd.concat(frames, ignore_index=True)

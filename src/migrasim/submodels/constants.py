@@ -21,6 +21,7 @@ import numpy as np
 from migrasim.params import Flag, Params, Positive, Real, keyed, number
 from migrasim.population.types import household_types
 from migrasim.submodels.base import Submodel
+from migrasim.territories import read_shipped
 from migrasim.territories.classification import REGIONS
 
 if TYPE_CHECKING:
@@ -66,20 +67,23 @@ class TerritoryConstants(Submodel):
                     " or check net_migration_per_year", RuntimeWarning, stacklevel=2)
 
     def targets(self, model: MigrationModel) -> np.ndarray:
-        """Net arrivals a month (simulated households) per territory: each région's target
-        shared by population, the opposite total spread over the rest. A région that
-        covers the whole study area has no rest to trade with: its target is skipped
-        (moves inside an area cannot change its number of households)."""
+        """Net arrivals a month (simulated households) per territory. A région's target is
+        for the whole région: the part of it inside the study area takes its population
+        share of the target, shared among its EPCI by population, and the opposite is
+        spread over the rest of the area. A région that covers the whole study area has
+        no rest to trade with: its target is skipped (moves inside an area cannot change
+        its number of households)."""
         df = model.territories.df
         pop = df["population"].to_numpy(float)
+        national = read_shipped()[0].groupby("region")["population"].sum()
         per_month = np.zeros(len(df))
         for region, persons in self.params.net_migration_per_year.items():
             mine = (df["region"] == str(region)).to_numpy()
-            if not mine.any():
+            if not mine.any() or mine.all():
                 continue
-            if mine.all():
-                continue
-            households = persons / df["household_size"].to_numpy(float) * model.scale / 12.0
+            share = pop[mine].sum() / national.get(str(region), pop[mine].sum())
+            households = (persons * min(share, 1.0) / df["household_size"].to_numpy(float)
+                          * model.scale / 12.0)
             add = households[mine] * pop[mine] / pop[mine].sum()
             per_month[mine] += add
             per_month[~mine] -= add.sum() * pop[~mine] / pop[~mine].sum()
