@@ -40,7 +40,9 @@ AGES = "['under_30', 'from_30_to_44', 'from_45_to_59', 'from_60_to_74', 'from_75
 CLASSES = "['paris', 'metropole', 'large_urban', 'medium', 'small_rural']"
 KINDS = "['ME', 'CU', 'CA', 'CC']"
 SCENARIOS = "['baseline', 'covid', 'remote50']"
-MARKET = "['response', 'vacancy_weight', 'inertia', 'max_monthly_change', 'rent_pass_through']"
+MARKET = ("['income_elasticity', 'rate_semi_elasticity', 'national_adjustment', 'response', "
+          "'vacancy_weight', 'vacancy_months', 'inertia', 'max_monthly_change', "
+          "'rent_pass_through']")
 ACCUEIL = ("['territories', 'group', 'kind', 'from', 'until', 'marketing_bonus', "
            "'retention', 'profiles']")
 REGIONS = ("['01', '02', '03', '04', '06', '11', '24', '27', '28', '32', '44', '52', '53', "

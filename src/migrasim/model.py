@@ -14,6 +14,7 @@ import mesa
 import numpy as np
 
 from migrasim import calendar
+from migrasim.ages import N_AGES
 from migrasim.config import Config, configure
 from migrasim.observation.records import Records
 from migrasim.population import Households, TypeIndex, synthesize
@@ -33,12 +34,14 @@ from migrasim.submodels import (
     Telework,
     TerritoryConstants,
 )
+from migrasim.submodels.demography import Demography
+from migrasim.submodels.economy import Economy
 from migrasim.submodels.levers import Levers
 from migrasim.territories import Territories, study_area
 from migrasim.territories.stock import HousingStock
 
-SCHEDULE = (Policies, Telework, Shocks, MoveDecision, LocationChoice, Capacity, Relocation,
-            HousingMarket, Construction, Records, Ageing)
+SCHEDULE = (Economy, Policies, Telework, Shocks, MoveDecision, Demography, LocationChoice,
+            Capacity, Relocation, HousingMarket, Construction, Records, Ageing)
 
 
 class Territory(mesa.Agent):
@@ -99,8 +102,8 @@ class MigrationModel(mesa.Model):
                                                  self.profiles, m.workers, self.scale,
                                                  self.seed)
         hh = self.households
-        self.types = TypeIndex(len(self.territories), len(self.profiles), hh.home,
-                               hh.profile, hh.job)
+        self.types = TypeIndex(len(self.territories), len(self.profiles) * N_AGES, hh.home,
+                               hh.segment, hh.job)
         self.stock = HousingStock.initial(self.territories, hh.home, hh.profile,
                                           len(self.profiles), self.scale)
         self.levers = Levers.neutral(len(self.profiles), len(self.territories))

@@ -35,10 +35,13 @@ from migrasim.params import (
     per_kind,
 )
 from migrasim.population.households import HouseholdParams
+from migrasim.submodels.ageing import LifeParams
 from migrasim.submodels.choice import ChoiceParams
 from migrasim.submodels.constants import EquilibriumParams
 from migrasim.submodels.construction import ConstructionParams
 from migrasim.submodels.decision import MoveParams
+from migrasim.submodels.demography import DemographyParams
+from migrasim.submodels.economy import EconomyParams
 from migrasim.submodels.market import MarketParams
 from migrasim.submodels.relocation import RelocationParams
 from migrasim.submodels.shocks import Shock
@@ -222,6 +225,8 @@ class ModelConfig(Params):
     move: MoveParams
     choice: ChoiceParams
     relocation: RelocationParams
+    life: LifeParams
+    demography: DemographyParams
     market: MarketParams
     construction: ConstructionParams
     equilibrium: EquilibriumParams
@@ -262,7 +267,16 @@ class Config(Params):
     figures: Flag = True
     territory: TerritoryConfig
     model: ModelConfig
+    economy: EconomyParams
     scenario: ScenarioConfig
+
+    @model_validator(mode="after")
+    def _economy_covers_the_run(self) -> Config:
+        first = calendar.parse(self.start)
+        last = first + self.months - 1
+        self.economy.check_years(first // 12, last // 12,
+                                 f"start {self.start}, {self.months} months")
+        return self
 
     @field_validator("compare_to")
     @classmethod

@@ -1,4 +1,5 @@
-"""Construction kernel: new dwellings answer prices above the cost of building."""
+"""Construction kernel: a steady flow of new dwellings, and more where prices exceed the
+cost of building."""
 
 from __future__ import annotations
 
@@ -7,15 +8,16 @@ import numpy as np
 
 
 @nb.njit(cache=True)
-def build(price, floor, cap, rate, built, vacant, dwellings):
-    """Add this month's new dwellings to the vacant stock, in place: ``rate × stock ×
-    (price / floor − 1)`` where positive, at most ``cap``; fractions carry over in
-    ``built`` until a whole dwelling is finished."""
+def build(price, floor, cap, rates, built, vacant, dwellings):
+    """Add this month's new dwellings to the vacant stock, in place: ``stock × (base +
+    rate × max(0, price / floor − 1))`` with ``rates = (base, rate)``, at most ``cap``;
+    fractions carry over in ``built`` until a whole dwelling is finished."""
+    base, rate = rates
     for j in range(price.shape[0]):
         stock = max(dwellings[j], 1)
-        gap = price[j] / floor[j] - 1.0
-        if gap > 0.0:
-            built[j] += min(rate * stock * gap, cap[j])
+        gap = max(price[j] / floor[j] - 1.0, 0.0)
+        if base > 0.0 or gap > 0.0:
+            built[j] += min(stock * (base + rate * gap), cap[j])
         new = np.int64(built[j])
         if new > 0:
             built[j] -= new

@@ -28,6 +28,7 @@ class Hazards(NamedTuple):
     tenure_factor: np.ndarray           # (owner, renter)
     burden_ref: float                   # rent burden above which the hazard rises
     burden_slope: float
+    telework_factor: float              # hazard × (1 + factor × telework share of the week)
     displaceable: int                   # bit p set: renters of profile p can be priced out
     displacement_threshold: float       # rent burden
     displacement_rate: float            # monthly
@@ -72,6 +73,7 @@ def decide(seed, month, hh, where, hazards, type_id, n_types, chunks):
     tenure_factor = hazards.tenure_factor
     burden_ref = hazards.burden_ref
     burden_slope = hazards.burden_slope
+    telework_factor = hazards.telework_factor
     displaceable = hazards.displaceable
     displacement_threshold = hazards.displacement_threshold
     displacement_rate = hazards.displacement_rate
@@ -93,7 +95,8 @@ def decide(seed, month, hh, where, hazards, type_id, n_types, chunks):
             burden = rent[j] / budget[h] if not owner[h] else 0.0
             newcomer = since[h] < NEWCOMER_MONTHS
             retention = newcomer_hazard[j] if newcomer else 1.0
-            hz = monthly_rate[s] * tenure_factor[0 if owner[h] else 1] * shock[p, hier[j]]
+            hz = (monthly_rate[s] * tenure_factor[0 if owner[h] else 1] * shock[p, hier[j]]
+                  * (1.0 + telework_factor * telework[h] / 5.0))
             if burden > burden_ref:
                 hz *= 1.0 + burden_slope * (burden - burden_ref)
             hz *= retention

@@ -157,7 +157,8 @@ class MesaReference(mesa.Model):
         if sub.choice.sample is not None:
             raise ValueError("MesaReference chooses over every territory: set "
                              "model.choice.sampling.alternatives=null to compare")
-        steps = {"policies": self.apply_policies, "telework": self.update_telework,
+        steps = {"economy": self.grow_incomes, "policies": self.apply_policies,
+                 "telework": self.update_telework,
                  "shocks": self.apply_shocks, "decision": self.decide,
                  "choice": self.choose, "capacity": self.allocate,
                  "relocation": self.relocate, "market": self.clear_market,
@@ -190,9 +191,20 @@ class MesaReference(mesa.Model):
         self.log_dist = choice.log_dist.tolist()
         self.commute_min = choice.commute_min.tolist()
         self.price = market.price.tolist()
+        self.price0 = market.initial_price.tolist()
         self.rent = market.rent.tolist()
         self.smoothed = market.smoothed.tolist()
+        self.local_price = market.local.tolist()  # local log price component
+        self.national = market.national
         self.vacancy0 = market.initial_vacancy.tolist()
+        self.smoothed_vacancy = market.vacancy.tolist()
+        economy = model.config.economy  # the yearly table, read here by year
+        self.mortgage_rate = {int(y): v for y, v in economy.mortgage_rate.items()}
+        self.income_growth = {int(y): v for y, v in economy.income_growth.items()}
+        self.rent_index_growth = {int(y): v for y, v in economy.rent_index_growth.items()}
+        self.initial_rate = self.rate = self.mortgage_rate[model.month // 12]
+        self.income_index = sub.economy.income_index
+        self.rent_growth = 0.0
         self.vacant = stock.vacant.tolist()
         self.dwellings = stock.dwellings.tolist()
         self.occupied = stock.occupied.tolist()
@@ -243,8 +255,12 @@ class MesaReference(mesa.Model):
         self.kind_const = c.kind_const.tolist()
         self.size_coef = float(c.params.size)
         mk = sub.market.params
+        self.income_elasticity = float(mk.income_elasticity)
+        self.rate_semi_elasticity = float(mk.rate_semi_elasticity)
+        self.national_adjustment = float(mk.national_adjustment)
         self.response = float(mk.response)
         self.vacancy_weight = float(mk.vacancy_weight)
+        self.vacancy_months = float(mk.vacancy_months)
         self.inertia = float(mk.inertia)
         self.max_change = float(mk.max_monthly_change)
         self.pass_through = float(mk.rent_pass_through)
@@ -257,6 +273,19 @@ class MesaReference(mesa.Model):
             step()
         self.month += 1
         self.running = self.month < self.end
+
+    def grow_incomes(self) -> None:
+        """The month's inputs from the yearly economy table: the year's rate, its income
+        and IRL growth spread evenly over twelve months (submodels/economy.py); every
+        agent's income grows, its budget with it."""
+        year = self.month // 12
+        self.rate = self.mortgage_rate[year]
+        self.rent_growth = math.log1p(self.rent_index_growth[year] / 100.0) / 12.0
+        factor = math.exp(math.log1p(self.income_growth[year] / 100.0) / 12.0)
+        self.income_index *= factor
+        for agent in self.households:
+            agent.income *= factor
+            agent.budget = agent.income / self.housing_factor[agent.profile]
 
     def apply_policies(self) -> None:
         """No policy (refused at construction): the levers stay neutral."""
@@ -358,16 +387,24 @@ class MesaReference(mesa.Model):
         return arrivals, departures
 
     def clear_market(self) -> None:
-        """Prices and rents answer this month's expected flows (submodels/market.py)."""
+        """The national price level moves toward its income and rate target; local prices
+        answer this month's expected flows and smoothed vacancy; rents follow the IRL and
+        the local price moves (submodels/market.py)."""
+        target = (self.income_elasticity * math.log(self.income_index)
+                  + self.rate_semi_elasticity * (self.rate - self.initial_rate))
+        self.national += self.national_adjustment * (target - self.national)
         arrivals, departures = self.expected_flows()
         for j in range(self.n):
             stock = max(self.dwellings[j], 1)
+            self.smoothed_vacancy[j] += (self.vacant[j] / stock
+                                         - self.smoothed_vacancy[j]) / self.vacancy_months
             pressure = ((arrivals[j] - departures[j]) / stock
-                        - self.vacancy_weight * (self.vacant[j] / stock - self.vacancy0[j]))
+                        - self.vacancy_weight * (self.smoothed_vacancy[j] - self.vacancy0[j]))
             self.smoothed[j] = self.inertia * self.smoothed[j] + (1.0 - self.inertia) * pressure
             g = min(max(self.response * self.smoothed[j], -self.max_change), self.max_change)
-            self.price[j] *= math.exp(g)
-            self.rent[j] *= math.exp(self.pass_through * g)
+            self.local_price[j] += g
+            self.price[j] = self.price0[j] * math.exp(self.national + self.local_price[j])
+            self.rent[j] *= math.exp(self.rent_growth + self.pass_through * g)
 
     def build(self) -> None:
         """New dwellings where prices exceed the cost of building (submodels/construction.py)."""

@@ -1,9 +1,9 @@
 """Construction: new dwellings answer prices above the cost of building.
 
-    new dwellings = rate · stock · max(0, price / max(cost, initial price) − 1)
+    new dwellings = stock · (base + rate · max(0, local price / max(cost, initial price) − 1))
 
-a month, capped by the construction-cap lever (e.g. ZAN), added to the vacant stock
-once whole.
+a month (local price: the price without the national component), capped by the
+construction-cap lever (e.g. ZAN), added to the vacant stock once whole.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from migrasim.kernels import construction
+from migrasim.kernels.decision import monthly
 from migrasim.params import NonNegative, Params, Probability
 from migrasim.submodels.base import Submodel
 
@@ -23,12 +24,14 @@ if TYPE_CHECKING:
 class ConstructionParams(Params):
     """``model.construction`` (configs/model/default.yaml)."""
 
-    cost_m2: NonNegative   # a price below it builds nothing
+    cost_m2: NonNegative   # a price below it builds nothing beyond the base rate
+    base_rate: Probability  # yearly new dwellings as a share of stock, whatever the price
     rate: Probability      # monthly new dwellings per unit of price rise, share of stock
 
 
 class Construction(Submodel):
-    """New dwellings are built where prices exceed the cost of building."""
+    """New dwellings are built at a steady rate, and more where prices exceed the cost of
+    building."""
 
     name = "construction"
     title = "Construction"
@@ -40,6 +43,10 @@ class Construction(Submodel):
         self.floor = np.maximum(model.submodels.market.initial_price, self.params.cost_m2)
 
     def step(self, model: MigrationModel) -> None:
-        construction.build(model.submodels.market.price, self.floor,
-                           model.levers.construction_cap, self.params.rate, self.built,
-                           model.stock.vacant, model.stock.dwellings)
+        market = model.submodels.market
+        base = float(monthly(self.params.base_rate))
+        # the floor follows the national price level (building costs and land follow it):
+        # only a local price rise above it calls for more building
+        construction.build(market.price / market.national_index, self.floor,
+                           model.levers.construction_cap, (base, self.params.rate),
+                           self.built, model.stock.vacant, model.stock.dwellings)

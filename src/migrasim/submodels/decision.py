@@ -80,6 +80,7 @@ class MoveParams(Params):
     tenure_factor: TenureFactor
     burden_ref: Probability
     burden_slope: number(0.0, 100.0)
+    telework_factor: number(0.0, 100.0)   # hazard × (1 + factor × telework share of week)
     displacement: Displacement
     project_failure: ProjectFailure
 
@@ -105,6 +106,7 @@ class MoveDecision(Submodel):
             n_ages=len(AGE_CLASSES),
             tenure_factor=np.array([p.tenure_factor.owner, p.tenure_factor.renter]),
             burden_ref=p.burden_ref, burden_slope=p.burden_slope,
+            telework_factor=p.telework_factor,
             displaceable=decision.bits(profiles.index(q) for q in p.displacement.profiles),
             displacement_threshold=p.displacement.threshold,
             displacement_rate=p.displacement.rate,

@@ -75,7 +75,7 @@ class Demography(Submodel):
     title = "Demography"
     section = "model.demography"
     after = ("decision",)
-    reads = ("decision", "telework", "market")
+    reads = ("decision", "telework", "economy")
     results = (Result("formed", "households", "new households that settled here (from "
                       "a parental home or a separation anywhere)"),
                Result("dissolved", "households", "households that dissolved here"),
@@ -196,7 +196,8 @@ class Demography(Submodel):
             2 * np.pi * rng.uniforms(seed, ids, month, rng.SYNTH_INCOME_ANGLE))
         sigma = model.config.model.households.income_sigma
         median = t.array("income_month")[origin]
-        hh.income[ids] = (median * self.income_factor[hh.profile[ids]]
+        hh.income[ids] = (median * model.submodels.economy.income_index
+                          * self.income_factor[hh.profile[ids]]
                           * np.exp(sigma * z - sigma**2 / 2))
         hh.owner[ids] = False  # new households rent first (design)
         worker = self.workers[hh.profile[ids]]
@@ -214,6 +215,15 @@ class Demography(Submodel):
         d.why = np.concatenate([d.why, why])
         d.origin = np.concatenate([d.origin, origin])
         self.new = ids
+
+    def net_demand(self, model: MigrationModel) -> np.ndarray:
+        """This month's demand for dwellings from demography, per territory: the homes new
+        households chose (served or not) minus those dissolved and emigrating households
+        left (the market adds it to the expected demand of movers)."""
+        d, n = model.submodels.decision, len(model.territories)
+        new = d.why >= decision.FORMATION
+        wanted = np.bincount(model.submodels.choice.chosen[new], minlength=n)
+        return (wanted - self.counts["dissolved"] - self.counts["to_abroad"]).astype(float)
 
     def record(self, model: MigrationModel) -> dict[str, np.ndarray]:
         moved, d = model.submodels.capacity.moved, model.submodels.decision
