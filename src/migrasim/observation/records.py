@@ -31,7 +31,8 @@ STOCK = (Result("households", "households", "households living here"),
 def columns(schedule: Iterable[Submodel]) -> str:
     """The columns of ``territories.parquet`` as a markdown table (docs/odd.md §7)."""
     rows = [("month", "YYYY-MM", "", "the month, at its end"), ("epci", "", "", "EPCI code"),
-            ("population", "persons", "", "households × persons per household")]
+            ("population", "persons", "",
+             "households × persons per household × (1 + size trend)^years")]
     rows += [(r.name, r.unit, "housing stock", r.doc) for r in STOCK[:1]]
     rows.append(("households_<profile>", "households", "housing stock",
                  "households of each profile living here"))
@@ -81,7 +82,9 @@ class Records(Submodel):
         counts = [c for c in df.columns if c.startswith("households_")
                   or (c in self.columns and self.columns[c].count)]
         df[counts] = df[counts].astype(np.float64) * weight
-        df.insert(2, "population", df["households"] * np.tile(size, len(self.rows)))
+        years = (np.repeat([r["month"][0] for r in self.rows], len(size)) - model.start_month) / 12
+        trend = (1.0 + model.config.model.demography.household_size_trend) ** years
+        df.insert(2, "population", df["households"] * np.tile(size, len(self.rows)) * trend)
         return df
 
     def flows_table(self, model: MigrationModel) -> pd.DataFrame:
@@ -89,6 +92,7 @@ class Records(Submodel):
         persons moving (persons: the origin's household size, one for a new household)."""
         n, P = len(model.territories), len(model.profiles)
         size = model.territories.array("household_size")
+        trend = model.config.model.demography.household_size_trend
         codes, profiles = model.territories.codes, np.array(model.profiles)
         frames = []
         for year, keys in sorted(self.flow_keys.items()):
@@ -102,5 +106,6 @@ class Records(Submodel):
                 "profile": profiles[p], "age_class": np.array(AGE_CLASSES)[a],
                 "reason": np.array(REASONS)[r], "households": c / model.scale,
                 # a new household is the person who leaves (design), others move whole
-                "persons": c / model.scale * np.where(r == FORMATION, 1.0, size[o])}))
+                "persons": c / model.scale * np.where(r == FORMATION, 1.0, size[o])
+                * (1.0 + trend) ** (year + 0.5 - model.start_month / 12)}))
         return pd.concat(frames, ignore_index=True)

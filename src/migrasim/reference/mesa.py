@@ -3,45 +3,84 @@
 ``MigrationModel`` keeps households as arrays and runs each submodel as a numba kernel.
 ``MesaReference`` runs the same month as a typical Mesa model would: a ``HouseholdAgent``
 with plain Python attributes per household, methods for the hazard, the decision, the
-utility, the choice and the move, and Python loops over agents and territories for the
-choice, the capacity lottery and the housing market. Formulas, the counter-based draws
-and the order of the month — taken from the fast model's own schedule, one method per
-submodel — are those of the fast path, so that it serves two purposes:
+new job, the demographic event, the utility, the choice, the move and retirement, and
+Python loops over agents and territories for the choice, the capacity lottery, the
+housing market and construction. Formulas, the counter-based draws and the order of the
+month — taken from the fast model's own schedule, one method per submodel — are those
+of the fast path, so that it serves two purposes:
 
 * the baseline of the benchmarks (what the arrays and kernels are measured against);
 * the oracle of the tests: built from a ``MigrationModel`` before it steps, it must take
-  the same decisions and choices and reach the same state, month after month.
+  the same decisions, demographic events and choices and reach the same state, month
+  after month.
 
-Policies (their levers act on the arrays of the fast model) and sampled alternatives
-are not supported.
+Every submodel of the default schedule has its method: the economy, telework, shocks,
+the move decision (hazards by segment = profile × age class, displacement, failed
+projects, job changes with the new job drawn by gravity), demography (dissolution,
+departures abroad, young adults leaving home, separations, arrivals from abroad through
+a gateway), the choice by segment (around the new job for a job change), the capacity
+lottery (a new household needs a vacant dwelling), relocation (commuting reach with
+telework, telework moves, rural projects, a job changer's job restored), the market
+(national level, local prices, demography's demand), construction (base rate, local
+price above the floor) and ageing (class crossings, retirement). Policies (their levers
+act on the arrays of the fast model) and sampled alternatives are not supported.
+
+Dataset-derived tables (territory constants, gateway weights of arrivals from abroad,
+median incomes) and monthly rates already converted from yearly ones are copied from the
+fast model, as its territory state is; every per-household rule is written here again.
 """
 
 from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Iterable, Iterator
 from itertools import accumulate
 from typing import TYPE_CHECKING
 
 import mesa
 
 from migrasim import rng as crn
-from migrasim.kernels.decision import DISPLACED, ORDINARY, RETURN, STAY
+from migrasim.ages import AGE_CLASSES, BOUNDS_YEARS, N_AGES, class_range_months
+from migrasim.kernels.decision import (
+    ABROAD,
+    DISPLACED,
+    FORMATION,
+    JOB_CHANGE,
+    ORDINARY,
+    RETURN,
+    STAY,
+    TELEWORK,
+    monthly,
+)
+from migrasim.kernels.demography import DISSOLVES, EMIGRATES, LEAVES_HOME, NONE, SEPARATES
 from migrasim.submodels.telework import Period
-from migrasim.territories.classification import HIERARCHY
+from migrasim.territories.classification import HIERARCHY, URBAN
 
 if TYPE_CHECKING:
     from migrasim.model import MigrationModel
 
+AGE_BOUNDS = [12 * years for years in BOUNDS_YEARS]  # first month of age of classes 1..
+
+
+def pick(cumulative: Iterable[float], u: float) -> int:
+    """Index drawn by ``u`` from cumulative shares: the first whose cumulative share
+    exceeds ``u``, the last one if rounding leaves none."""
+    cumulative = list(cumulative)
+    return min(bisect.bisect_right(cumulative, u), len(cumulative) - 1)
+
 
 class HouseholdAgent(mesa.Agent):
-    """One household; ``index`` is its household id in the fast model's arrays."""
+    """One household; ``index`` is its household id in the fast model's arrays.
+
+    Households that dissolved or left for abroad, and new ones that found no dwelling,
+    stay in the list with ``alive`` False (ids are positions, as in the arrays)."""
 
     model: MesaReference
 
     def __init__(self, model: MesaReference, index: int, *, home: int, profile: int,
                  job: int, income: float, owner: bool, telework_days: int,
-                 months_since_arrival: int, origin: int):
+                 months_since_arrival: int, origin: int, age: int, alive: bool):
         super().__init__(model)
         self.index = index
         self.home = home
@@ -52,14 +91,31 @@ class HouseholdAgent(mesa.Agent):
         self.telework_days = telework_days
         self.months_since_arrival = months_since_arrival
         self.origin = origin  # territory before the last move, -1 if none yet
-        self.budget = income / model.housing_factor[profile]  # rent burden = rent / budget
-        self.reason = STAY  # this month's decision
+        self.age = age  # of the reference person, in months
+        self.alive = alive
+        self.reason = STAY  # this month's reason to move (relabelled by the move)
+        self.former_job: int | None = None  # a job changer's job before this month's change
         self.cumulative: list[float] = []  # cumulative choice weights of the last choice
+
+    # ------------------------------------------------------------- who it is
+    @property
+    def age_class(self) -> int:
+        """Index into ``AGE_CLASSES``: the class changes on the month of a bound."""
+        return bisect.bisect_right(AGE_BOUNDS, self.age)
+
+    @property
+    def segment(self) -> int:
+        """Row of the behavioural tables: profile × age class (migrasim.ages)."""
+        return self.profile * N_AGES + self.age_class
+
+    @property
+    def budget(self) -> float:
+        """Income / housing factor of the profile: the rent burden is rent / budget."""
+        return self.income / self.model.housing_factor[self.profile]
 
     def draw(self, purpose: int, month: int | None = None) -> float:
         """This household's uniform draw for ``purpose`` (this month by default)."""
-        m = self.model
-        return crn.uniform_py(m.seed, self.index, m.month if month is None else month, purpose)
+        return self.model.uniform(self.index, purpose, month)
 
     def telework(self, period: Period) -> int:
         """Days a week teleworked under ``period`` (as kernels.telework.days)."""
@@ -74,19 +130,22 @@ class HouseholdAgent(mesa.Agent):
         """Rent burden at home (0 for owner-occupiers)."""
         return 0.0 if self.owner else self.model.rent[self.home] / self.budget
 
+    # ------------------------------------------------------------- decision
     def hazard(self) -> float:
-        """Ordinary monthly move hazard (as kernels.decision.decide; without policies,
-        no newcomer-retention multiplier)."""
+        """Ordinary monthly move hazard of the segment, raised by telework (as
+        kernels.decision.decide; without policies, no newcomer-retention multiplier)."""
         m = self.model
-        hz = (m.monthly_rate[self.profile] * m.tenure_factor[0 if self.owner else 1]
-              * m.shock[self.profile][m.hier[self.home]])
+        hz = (m.monthly_rate[self.segment] * m.tenure_factor[0 if self.owner else 1]
+              * m.shock[self.profile][m.hier[self.home]]
+              * (1.0 + m.telework_factor * self.telework_days / 5.0))
         burden = self.burden()
         if burden > m.burden_ref:
             hz *= 1.0 + m.burden_slope * (burden - m.burden_ref)
         return hz
 
     def decide(self) -> int:
-        """This month's reason to move: STAY, ORDINARY, DISPLACED or RETURN."""
+        """This month's reason to move, the first that applies: DISPLACED, RETURN,
+        JOB_CHANGE (a worker, at the rate of the age class), ORDINARY, else STAY."""
         m = self.model
         if (m.displaceable[self.profile] and not self.owner
                 and self.burden() > m.displacement_threshold
@@ -96,44 +155,115 @@ class HouseholdAgent(mesa.Agent):
                 and m.failure_classes[m.hier[self.home]]
                 and self.draw(crn.FAILURE) < m.failure_rate):
             return RETURN
+        if self.job >= 0 and self.draw(crn.JOB) < m.job_rate[self.age_class]:
+            return JOB_CHANGE
         if self.draw(crn.MOVE) < self.hazard():
             return ORDINARY
         return STAY
 
+    def new_job(self) -> int:
+        """The territory of a new job beyond commuting reach (as kernels.jobs.new_jobs):
+        among the employment poles whose one-way minutes × commuting share of the week
+        exceed the maximum, in pole order, drawn ∝ size · (1 + km / 10)^−decay (size:
+        the pole's dwellings); −1 when every pole is within reach (a full-time
+        teleworker changes job without moving)."""
+        m = self.model
+        share = (5.0 - self.telework_days) / 5.0
+        far = [q for q in m.poles if m.commute_min[q][self.home] * share > m.max_commute]
+        if not far:
+            return -1
+        cumulative = list(accumulate(
+            math.exp(math.log(max(m.dwellings[q], 1)) - m.job_decay * m.log_dist[self.home][q])
+            for q in far))
+        return far[pick(cumulative, self.draw(crn.JOB_PLACE) * cumulative[-1])]
+
+    def life_event(self) -> int:
+        """This month's demographic event, at the rates of the age class (as
+        kernels.demography.events): the household dissolves, emigrates, or gives rise to
+        a new household (a young adult leaves home, a couple separates), or NONE."""
+        m, k = self.model, self.age_class
+        if self.draw(crn.DISSOLUTION) < m.dissolve_rate[k]:
+            return DISSOLVES
+        if self.draw(crn.EMIGRATION) < m.emigrate_rate[k]:
+            return EMIGRATES
+        u = self.draw(crn.FORMATION)
+        if u < m.leave_home_rate[k]:
+            return LEAVES_HOME
+        if u < m.leave_home_rate[k] + m.separate_rate[k]:
+            return SEPARATES
+        return NONE
+
+    # ------------------------------------------------------------- choice
     def utility(self, j: int) -> float:
         """Utility of territory ``j`` this month (submodels/choice.py)."""
         bonus = self.model.return_bonus if self.reason == RETURN else 0.0
-        return self.model.utility(j, self.profile, self.home, self.job,
-                                  self.telework_days / 5.0, 1.0 / self.budget, bonus)
+        return self.model.utility(j, self.segment, self.home, self.job,
+                                  self.telework_days / 5.0, 1.0 / self.budget, bonus,
+                                  around_job=self.reason == JOB_CHANGE)
 
     def choose(self) -> int:
         """Destination drawn from the logit by inverse CDF, in territory order."""
         utilities = [self.utility(j) for j in range(self.model.n)]
         best = max(utilities)
         self.cumulative = list(accumulate(math.exp(v - best) for v in utilities))
-        target = self.draw(crn.CHOICE) * self.cumulative[-1]
-        return min(bisect.bisect_right(self.cumulative, target), self.model.n - 1)
+        return pick(self.cumulative, self.draw(crn.CHOICE) * self.cumulative[-1])
 
+    # ------------------------------------------------------------- relocation
     def move(self, destination: int) -> None:
-        """Move into ``destination`` (possibly the home territory: a new dwelling there)."""
+        """Move into ``destination`` (possibly the home territory: another dwelling
+        there); a new household comes to exist. The profile, then the job follow."""
         m = self.model
-        origin = self.home
+        origin, new = self.home, self.reason >= FORMATION
         elsewhere = destination != origin
-        if elsewhere:
-            self.origin = origin
+        if new:  # no dwelling to leave; a young adult or an ex-partner comes from origin
+            self.alive = True
+            self.origin = origin if self.reason == FORMATION else -1
             self.months_since_arrival = 0
+        else:
+            m.occupied[origin] -= 1
+            m.by_profile[origin][self.profile] -= 1
+            if elsewhere:
+                self.origin = origin
+                self.months_since_arrival = 0
         self.home = destination
-        m.occupied[origin] -= 1
         m.occupied[destination] += 1
         if self.reason == RETURN:  # a failed project ends: the household changes profile
             self.profile = m.becomes
-            self.budget = self.income / m.housing_factor[self.profile]
-        # Workers who moved beyond commuting range take a job near their new home.
-        if (self.job >= 0 and m.commute_min[self.home][self.job] > m.max_commute
-                and self.telework_days < 5):
-            self.job = m.pole[self.home]
+        elif self.starts_project(origin):
+            self.profile = m.neo_rural
+        m.by_profile[destination][self.profile] += 1
+        # A worker beyond commuting reach — one-way minutes × the commuting share of the
+        # week — takes a job at the pole of the new home; one kept in reach by telework
+        # only made a telework move.
+        if self.job >= 0:
+            minutes = m.commute_min[self.home][self.job]
+            if minutes * (5 - self.telework_days) / 5.0 > m.max_commute:
+                self.job = m.pole[self.home]
+            elif minutes > m.max_commute and self.reason == ORDINARY and elsewhere:
+                self.reason = TELEWORK
         if m.local[self.profile] and elsewhere:
             self.job = self.home
+
+    def starts_project(self, origin: int) -> bool:
+        """Whether this served move starts a rural project (submodels/relocation.py):
+        a worker of the starting profiles, young enough, leaving an urban class for a
+        project class on an ordinary or job move, with the project probability."""
+        m = self.model
+        return (m.starters[self.profile] and m.urban[m.hier[origin]]
+                and m.project_to[m.hier[self.home]] and self.age < m.project_max_age
+                and self.reason in (ORDINARY, JOB_CHANGE)
+                and self.draw(crn.NEO_RURAL) < m.project_probability)
+
+    # ------------------------------------------------------------- ageing
+    def retire(self) -> None:
+        """The worker retires: the retiree profile, no job, no telework, a pension."""
+        m = self.model
+        m.by_profile[self.home][self.profile] -= 1
+        self.profile = m.retiree
+        m.by_profile[self.home][self.profile] += 1
+        self.job = -1
+        self.telework_days = 0
+        self.income *= m.income_ratio
 
 
 class MesaReference(mesa.Model):
@@ -143,8 +273,10 @@ class MesaReference(mesa.Model):
     ``MigrationModel`` (build it before the fast model steps to run the two in lockstep)
     and runs, each month, one method per submodel of the model's schedule, in its order.
     Territories are plain lists indexed by position; after each ``step``,
-    ``last_reasons`` (per household), ``last_origin``, ``last_chosen`` and ``last_moved``
-    (per mover id) and ``last_unmet`` (per territory) hold the month's results.
+    ``last_reasons`` (per household, after the move's relabelling), ``last_events`` (per
+    household alive when the demography drew them), ``last_origin``, ``last_chosen`` and
+    ``last_moved`` (per mover id, new households included), ``last_unmet`` (per
+    territory) and ``last_retired`` (ids) hold the month's results.
     """
 
     def __init__(self, model: MigrationModel):
@@ -158,8 +290,8 @@ class MesaReference(mesa.Model):
             raise ValueError("MesaReference chooses over every territory: set "
                              "model.choice.sampling.alternatives=null to compare")
         steps = {"economy": self.grow_incomes, "policies": self.apply_policies,
-                 "telework": self.update_telework,
-                 "shocks": self.apply_shocks, "decision": self.decide,
+                 "telework": self.update_telework, "shocks": self.apply_shocks,
+                 "decision": self.decide, "demography": self.demography,
                  "choice": self.choose, "capacity": self.allocate,
                  "relocation": self.relocate, "market": self.clear_market,
                  "construction": self.build, "records": self.record, "ageing": self.age}
@@ -183,7 +315,9 @@ class MesaReference(mesa.Model):
         self.kind = t.kind_index.tolist()
         self.hier = t.hierarchy_index.tolist()
         self.pole = t.pole.tolist()
-        self.urban = choice.urban.tolist()
+        self.poles = sorted(set(self.pole))  # the employment poles
+        self.median_income = t.array("income_month").tolist()
+        self.urban_score = choice.urban.tolist()  # 1 for urban classes (return bonus)
         self.amenities = choice.scores["amenities"].tolist()
         self.services = choice.scores["services"].tolist()
         self.broadband = choice.scores["broadband"].tolist()
@@ -208,6 +342,7 @@ class MesaReference(mesa.Model):
         self.vacant = stock.vacant.tolist()
         self.dwellings = stock.dwellings.tolist()
         self.occupied = stock.occupied.tolist()
+        self.by_profile = stock.by_profile.tolist()  # [territory][profile] households
         self.built = sub.construction.built.tolist()
         self.build_floor = sub.construction.floor.tolist()
 
@@ -221,23 +356,28 @@ class MesaReference(mesa.Model):
                            job=int(hh.job[h]), income=float(hh.income[h]),
                            owner=bool(hh.owner[h]), telework_days=int(hh.telework_days[h]),
                            months_since_arrival=int(hh.months_since_arrival[h]),
-                           origin=int(hh.origin[h]))
+                           origin=int(hh.origin[h]), age=int(hh.age[h]),
+                           alive=bool(hh.alive[h]))
             for h in range(len(hh))]
         self.type_sums: dict[tuple[int, int, int], list[float]] = {}
         self.movers: list[HouseholdAgent] = []
-        self.last_reasons = [STAY] * len(self.households)
+        self.job_changers: list[HouseholdAgent] = []
+        self.last_events: list[int] = []
         self.last_origin: dict[int, int] = {}
         self.last_chosen: dict[int, int] = {}
         self.last_moved: dict[int, bool] = {}
         self.last_unmet = [0] * self.n
+        self.last_retired: list[int] = []
         self.running = self.month < self.end
 
     def _setup_parameters(self, model: MigrationModel) -> None:
-        sub = model.submodels
+        sub, config = model.submodels, model.config.model
         d = sub.decision.hazards
-        self.monthly_rate = d.monthly_rate.tolist()
+        self.monthly_rate = d.monthly_rate.tolist()  # per segment
+        self.job_rate = d.job_rate.tolist()          # per age class
         self.tenure_factor = d.tenure_factor.tolist()  # (owner, renter)
         self.burden_ref, self.burden_slope = float(d.burden_ref), float(d.burden_slope)
+        self.telework_factor = float(d.telework_factor)
         self.displaceable = [bool(d.displaceable >> p & 1) for p in range(len(self.profiles))]
         self.displacement_threshold = float(d.displacement_threshold)
         self.displacement_rate = float(d.displacement_rate)
@@ -245,14 +385,27 @@ class MesaReference(mesa.Model):
         self.failure_classes = [bool(d.failure_classes >> c & 1) for c in range(len(HIERARCHY))]
         self.failure_rate = float(d.failure_rate)
         self.project_months = int(d.project_months)
-        self.becomes = sub.relocation.becomes
-        self.local = sub.relocation.local.tolist()
-        self.housing_factor = sub.relocation.housing_factor.tolist()
-        self.max_commute = float(sub.relocation.params.max_commute_min)
+        self.job_decay = float(sub.decision.params.job_change.distance_decay)
+        self.worker = [p in config.workers for p in self.profiles]
+        self.housing_factor = [config.households.housing_factor[p] for p in self.profiles]
+        self._setup_demography(model)
+        r = sub.relocation
+        self.becomes = r.becomes
+        self.local = r.local.tolist()
+        self.max_commute = float(r.params.max_commute_min)
+        project = r.params.new_project
+        self.starters = [p in project.profiles for p in self.profiles]
+        self.urban = [c in URBAN for c in HIERARCHY]
+        self.project_to = [c in project.classes for c in HIERARCHY]
+        self.project_max_age = 12 * project.max_age  # months
+        self.project_probability = float(project.probability)
+        self.neo_rural = self.profiles.index(project.becomes)
         c = sub.choice
         self.return_bonus = float(c.params.return_urban_bonus)
         self.coef = {k: v.tolist() for k, v in c.coef.items()}
         self.kind_const = c.kind_const.tolist()
+        self.age_const = c.age_const.tolist()              # [age class][kind]
+        self.distance_factor = c.distance_factor.tolist()  # per age class
         self.size_coef = float(c.params.size)
         mk = sub.market.params
         self.income_elasticity = float(mk.income_elasticity)
@@ -264,7 +417,46 @@ class MesaReference(mesa.Model):
         self.inertia = float(mk.inertia)
         self.max_change = float(mk.max_monthly_change)
         self.pass_through = float(mk.rent_pass_through)
-        self.construction_rate = float(sub.construction.params.rate)
+        cp = sub.construction.params
+        self.construction_base = float(monthly(cp.base_rate))
+        self.construction_rate = float(cp.rate)
+        retirement = config.life.retirement
+        self.retiree = self.profiles.index(retirement.becomes)
+        self.retirement_age = 12 * retirement.age  # months
+        self.retirement_rate = float(monthly(retirement.annual_rate))
+        self.income_ratio = float(retirement.income_ratio)
+
+    def _setup_demography(self, model: MigrationModel) -> None:
+        sub = model.submodels
+        self.demography_on = "demography" in sub and sub.demography.params.enabled
+        if "demography" not in sub:
+            return
+        p, dem = sub.demography.params, sub.demography
+        self.dissolve_rate = monthly([p.dissolution_rate[a] for a in AGE_CLASSES]).tolist()
+        self.emigrate_rate = monthly([p.abroad.departure_rate[a] for a in AGE_CLASSES]).tolist()
+        self.leave_home_rate = monthly([p.leaving_home_rate[a] for a in AGE_CLASSES]).tolist()
+        self.separate_rate = monthly([p.separation_rate[a] for a in AGE_CLASSES]).tolist()
+        self.young_shares = dem.young_shares.tolist()    # [kind][profile], working profiles
+        self.abroad_shares = dem.abroad_shares.tolist()  # per profile
+        self.abroad_ages = [p.abroad.age_shares.get(a, 0.0) for a in AGE_CLASSES]
+        self.gateway = dem.gateway.tolist()  # cumulative weights of the first home
+        self.arrivals_per_month = float(dem.arrivals_per_month)
+        self.income_factor = dem.income_factor.tolist()
+        self.income_sigma = float(model.config.model.households.income_sigma)
+
+    def uniform(self, household: int, purpose: int, month: int | None = None) -> float:
+        """Household ``household``'s uniform draw for ``purpose`` (this month by default)."""
+        return crn.uniform_py(self.seed, household, self.month if month is None else month,
+                              purpose)
+
+    def living(self) -> Iterator[HouseholdAgent]:
+        return (agent for agent in self.households if agent.alive)
+
+    @property
+    def last_reasons(self) -> list[int]:
+        """This month's reason of every household (STAY for those who did not move, or
+        dissolved or emigrated instead; TELEWORK for a telework move)."""
+        return [agent.reason for agent in self.households]
 
     # --------------------------------------------------------------- the month
     def step(self) -> None:
@@ -285,7 +477,6 @@ class MesaReference(mesa.Model):
         self.income_index *= factor
         for agent in self.households:
             agent.income *= factor
-            agent.budget = agent.income / self.housing_factor[agent.profile]
 
     def apply_policies(self) -> None:
         """No policy (refused at construction): the levers stay neutral."""
@@ -302,69 +493,158 @@ class MesaReference(mesa.Model):
         self.shock = shock.tolist()
 
     def decide(self) -> None:
-        """Every agent decides; the hazards are summed by household type (home, profile,
-        job) as the agents are when deciding: the demand the market answers."""
+        """Every living agent decides; the hazards are summed by household type (home,
+        segment, job) as the agents are when deciding: the demand the market answers. A
+        job changer's new job is drawn at once; one with every pole within reach stays."""
         self.type_sums = {}
+        self.job_changers = []
         for agent in self.households:
+            agent.reason, agent.former_job = STAY, None
+            if not agent.alive:
+                continue
             agent.reason = agent.decide()
             hz = agent.hazard()
-            sums = self.type_sums.setdefault((agent.home, agent.profile, agent.job),
+            sums = self.type_sums.setdefault((agent.home, agent.segment, agent.job),
                                              [0.0, 0.0, 0.0])
             sums[0] += hz
             sums[1] += hz / agent.budget
             sums[2] += hz * agent.telework_days / 5.0
+            if agent.reason == JOB_CHANGE:
+                job = agent.new_job()
+                if job < 0:
+                    agent.reason = STAY
+                else:
+                    agent.former_job, agent.job = agent.job, job
+                    self.job_changers.append(agent)
         self.movers = [agent for agent in self.households if agent.reason != STAY]
-        self.last_reasons = [agent.reason for agent in self.households]
-        self.last_origin = {agent.index: agent.home for agent in self.movers}
+
+    def demography(self) -> None:
+        """Households dissolve or leave for abroad: they drop out of this month's movers
+        and their dwelling becomes vacant. Young adults leaving home, ex-partners and
+        arrivals from abroad are appended as new households and movers, in that order
+        (submodels/demography.py)."""
+        self.last_events = []
+        if not self.demography_on:
+            return
+        self.last_events = [agent.life_event() if agent.alive else NONE
+                            for agent in self.households]
+        for agent, event in zip(self.households, self.last_events, strict=False):
+            if event in (DISSOLVES, EMIGRATES):
+                agent.alive, agent.reason = False, STAY
+                self.occupied[agent.home] -= 1
+                self.vacant[agent.home] += 1
+                self.by_profile[agent.home][agent.profile] -= 1
+        self.movers = [agent for agent in self.movers if agent.alive]
+        parents = list(zip(self.households, self.last_events, strict=False))
+        for parent, event in parents:  # a young adult: a working profile of the place
+            if event == LEAVES_HOME:
+                h = len(self.households)
+                shares = self.young_shares[self.kind[parent.home]]
+                profile = pick(accumulate(shares), self.uniform(h, crn.SYNTH_PROFILE))
+                self.new_household(FORMATION, parent.home, profile,
+                                   self.draw_age(h, [1.0] + [0.0] * (N_AGES - 1)))
+        for parent, event in parents:  # the partner who leaves: same profile and age
+            if event == SEPARATES:
+                self.new_household(FORMATION, parent.home, parent.profile, parent.age)
+        expected = self.arrivals_per_month
+        arrivals = int(expected) + int(self.uniform(0, crn.IMMIGRATION) < expected - int(expected))
+        for _ in range(arrivals):
+            h = len(self.households)
+            gateway = pick(self.gateway, self.uniform(h, crn.IMMIGRATION))
+            profile = pick(accumulate(self.abroad_shares), self.uniform(h, crn.SYNTH_PROFILE))
+            self.new_household(ABROAD, gateway, profile, self.draw_age(h, self.abroad_ages))
+
+    def draw_age(self, h: int, shares: list[float]) -> int:
+        """Age in months of new household ``h``: a class from ``shares`` (by age class),
+        then a month uniform within it (population.households.draw_ages)."""
+        lo, hi = class_range_months(pick(accumulate(shares),
+                                         self.uniform(h, crn.SYNTH_AGE_CLASS)))
+        return lo + math.floor(self.uniform(h, crn.SYNTH_AGE) * (hi - lo + 1))
+
+    def new_household(self, reason: int, origin: int, profile: int, age: int) -> None:
+        """Append a would-be household living nowhere yet, from ``origin``: a renter with
+        a log-normal income around the origin's median, a job at the origin's pole if its
+        profile works, the telework of the period; a mover of this month."""
+        h = len(self.households)
+        u, v = self.uniform(h, crn.SYNTH_INCOME), self.uniform(h, crn.SYNTH_INCOME_ANGLE)
+        z = math.sqrt(-2 * math.log1p(-u)) * math.cos(2 * math.pi * v)
+        sigma = self.income_sigma
+        income = (self.median_income[origin] * self.income_index * self.income_factor[profile]
+                  * math.exp(sigma * z - sigma**2 / 2))
+        agent = HouseholdAgent(self, h, home=origin, profile=profile,
+                               job=self.pole[origin] if self.worker[profile] else -1,
+                               income=income, owner=False, telework_days=0,
+                               months_since_arrival=0, origin=-1, age=age, alive=False)
+        agent.telework_days = agent.telework(self.period)
+        agent.reason = reason
+        self.households.append(agent)
+        self.movers.append(agent)
 
     def choose(self) -> None:
         self.terms = self.territory_terms(self.preference)
+        self.last_origin = {agent.index: agent.home for agent in self.movers}
         self.last_chosen = {agent.index: agent.choose() for agent in self.movers}
 
     def allocate(self) -> None:
-        """Capacity lottery: movers served one at a time, in the order of their draws."""
+        """Capacity lottery: movers served one at a time, in the order of their draws. A
+        move within the home territory always succeeds; a move elsewhere takes a vacant
+        dwelling and frees the mover's; a new household needs a vacant dwelling even in
+        its origin and frees none."""
         self.last_moved = {}
         self.last_unmet = [0] * self.n
         for agent in sorted(self.movers, key=lambda a: a.draw(crn.LOTTERY)):
             origin, destination = agent.home, self.last_chosen[agent.index]
-            moved = destination == origin or self.vacant[destination] > 0
-            if moved and destination != origin:  # the mover's dwelling is freed at once
+            new = agent.reason >= FORMATION
+            moved = (destination == origin and not new) or self.vacant[destination] > 0
+            if moved and (new or destination != origin):
                 self.vacant[destination] -= 1
-                self.vacant[origin] += 1
+                if not new:  # the mover's dwelling is freed at once
+                    self.vacant[origin] += 1
             if not moved:
                 self.last_unmet[destination] += 1
             self.last_moved[agent.index] = moved
 
     def relocate(self) -> None:
+        """Served movers move; a job changer who found no home near the new job (or
+        dissolved, or emigrated) keeps the former job."""
         for agent in self.movers:
             if self.last_moved[agent.index]:
                 agent.move(self.last_chosen[agent.index])
+        for agent in self.job_changers:
+            if not self.last_moved.get(agent.index, False):
+                agent.job = agent.former_job
 
     def territory_terms(self, preference: dict[str, float]) -> list[list[float]]:
-        """A[p][j]: the profile × territory part of utility this month, constants included."""
+        """A[s][j]: the segment × territory part of utility this month (the profile's
+        kind constant and amenity and service terms, the age class's kind constant,
+        size, territory constants), one row per segment = profile × age class."""
         amen = [c * preference.get("amenities", 1.0) for c in self.coef["amenities"]]
         serv = [c * preference.get("services", 1.0) for c in self.coef["services"]]
         return [[self.kind_const[p][self.kind[j]] + amen[p] * self.amenities[j]
                  + serv[p] * self.services[j]
                  + self.size_coef * math.log1p(max(self.dwellings[j], 0)) + self.constants[j]
-                 for j in range(self.n)] for p in range(len(self.profiles))]
+                 + self.age_const[a][self.kind[j]]
+                 for j in range(self.n)]
+                for p in range(len(self.profiles)) for a in range(N_AGES)]
 
-    def utility(self, j: int, profile: int, home: int, job: int, telework: float,
-                inv_budget: float, bonus: float) -> float:
+    def utility(self, j: int, segment: int, home: int, job: int, telework: float,
+                inv_budget: float, bonus: float, around_job: bool = False) -> float:
         """Utility of territory ``j`` (formula in submodels/choice.py) for a household of
-        ``profile`` living in ``home``, working in ``job`` (-1: none), teleworking the
-        share ``telework`` of the week, with 1 / budget ``inv_budget``."""
-        c, p = self.coef, profile
-        v = (self.terms[p][j] + c["distance"][p] * self.log_dist[home][j]
-             + c["cost"][p] * inv_budget * self.rent[j]
+        ``segment`` living in ``home``, working in ``job`` (-1: none), teleworking the
+        share ``telework`` of the week, with 1 / budget ``inv_budget``; ``around_job``: a
+        move for a new job, chosen around it (no distance nor same-territory terms)."""
+        c, (p, a) = self.coef, divmod(segment, N_AGES)
+        v = (self.terms[segment][j] + c["cost"][p] * inv_budget * self.rent[j]
              + c["broadband"][p] * telework * self.broadband[j]
              + c["coworking"][p] * telework * self.coworking[j]
              + c["amenities_telework"][p] * telework * self.amenities[j]
-             + bonus * self.urban[j])
+             + bonus * self.urban_score[j])
+        if not around_job:
+            v += c["distance"][p] * self.distance_factor[a] * self.log_dist[home][j]
+            if j == home:
+                v += c["same_territory"][p]
         if job >= 0:
             v += c["commute"][p] * (1.0 - telework) * self.commute_min[j][job]
-        if j == home:
-            v += c["same_territory"][p]
         return v
 
     def expected_flows(self) -> tuple[list[float], list[float]]:
@@ -372,10 +652,10 @@ class MesaReference(mesa.Model):
         choice probabilities, over the household types of this month's decisions with the
         hazard-weighted means of 1 / budget and of the telework share."""
         arrivals, departures = [0.0] * self.n, [0.0] * self.n
-        for (home, profile, job), (weight, inv_budget, telework) in sorted(
+        for (home, segment, job), (weight, inv_budget, telework) in sorted(
                 self.type_sums.items()):
             safe = max(weight, 1e-300)
-            utilities = [self.utility(j, profile, home, job, telework / safe,
+            utilities = [self.utility(j, segment, home, job, telework / safe,
                                       inv_budget / safe, 0.0) for j in range(self.n)]
             best = max(utilities)
             weights = [math.exp(v - best) for v in utilities]
@@ -386,14 +666,28 @@ class MesaReference(mesa.Model):
             departures[home] += weight - weights[home] * scale
         return arrivals, departures
 
+    def demographic_demand(self) -> list[int]:
+        """Dwellings demography asks for this month, per territory: the homes new
+        households chose (served or not) minus those dissolved and emigrating households
+        left."""
+        net = [0] * self.n
+        for h, destination in self.last_chosen.items():
+            if self.households[h].reason >= FORMATION:
+                net[destination] += 1
+        for agent, event in zip(self.households, self.last_events, strict=False):
+            if event in (DISSOLVES, EMIGRATES):
+                net[agent.home] -= 1
+        return net
+
     def clear_market(self) -> None:
         """The national price level moves toward its income and rate target; local prices
-        answer this month's expected flows and smoothed vacancy; rents follow the IRL and
-        the local price moves (submodels/market.py)."""
+        answer this month's expected flows, demography's demand and smoothed vacancy;
+        rents follow the IRL and the local price moves (submodels/market.py)."""
         target = (self.income_elasticity * math.log(self.income_index)
                   + self.rate_semi_elasticity * (self.rate - self.initial_rate))
         self.national += self.national_adjustment * (target - self.national)
         arrivals, departures = self.expected_flows()
+        arrivals = [x + d for x, d in zip(arrivals, self.demographic_demand(), strict=True)]
         for j in range(self.n):
             stock = max(self.dwellings[j], 1)
             self.smoothed_vacancy[j] += (self.vacant[j] / stock
@@ -407,12 +701,14 @@ class MesaReference(mesa.Model):
             self.rent[j] *= math.exp(self.rent_growth + self.pass_through * g)
 
     def build(self) -> None:
-        """New dwellings where prices exceed the cost of building (submodels/construction.py)."""
+        """New dwellings at the base rate, and more where the local price (without the
+        national level) exceeds the cost of building (submodels/construction.py)."""
+        national_index = math.exp(self.national)
         for j in range(self.n):
             stock = max(self.dwellings[j], 1)
-            gap = self.price[j] / self.build_floor[j] - 1.0
-            if gap > 0.0:
-                self.built[j] += self.construction_rate * stock * gap
+            gap = max(self.price[j] / national_index / self.build_floor[j] - 1.0, 0.0)
+            if self.construction_base > 0.0 or gap > 0.0:
+                self.built[j] += stock * (self.construction_base + self.construction_rate * gap)
             new = int(self.built[j])
             if new > 0:
                 self.built[j] -= new
@@ -423,6 +719,14 @@ class MesaReference(mesa.Model):
         """The month's results stay in the ``last_*`` attributes."""
 
     def age(self) -> None:
-        for agent in self.households:
+        """The month ends: every living household's spell and reference person's age grow
+        by a month (the segment follows the age class); workers past the retirement age
+        retire at a yearly rate (submodels/ageing.py)."""
+        self.last_retired = []
+        for agent in self.living():
             agent.months_since_arrival += 1
-
+            agent.age += 1
+            if (self.worker[agent.profile] and agent.age >= self.retirement_age
+                    and agent.draw(crn.RETIREMENT) < self.retirement_rate):
+                agent.retire()
+                self.last_retired.append(agent.index)

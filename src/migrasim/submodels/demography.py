@@ -65,6 +65,7 @@ class DemographyParams(Params):
     leaving_home_rate: per_age(Probability)  # yearly, by age class of the parents' household
     leaving_home_profiles: list[Profile]     # profiles a young household can have
     separation_rate: per_age(Probability)   # yearly
+    household_size_trend: number(-0.1, 0.1)  # yearly change of persons per household
     abroad: Abroad
 
 
