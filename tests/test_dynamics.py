@@ -137,3 +137,26 @@ def test_job_changers_move_toward_their_new_job_and_full_teleworkers_need_not_mo
 
 def test_monthly_rates_compound_to_the_yearly_ones():
     assert 1 - (1 - monthly(0.3)) ** 12 == pytest.approx(0.3)
+
+
+def test_a_worker_whose_telework_days_fall_takes_a_job_near_home_if_the_old_one_is_out_of_reach():
+    five = "{manager:1,hybrid:0,neo_rural:0,precarious:0,stable:0}"
+    m = MigrationModel("baseline", scale=0.01, months=3, seed=7, collect=False, overrides=[
+        *AREA, "model.move.annual_rate={under_30:0,from_30_to_44:0,from_45_to_59:0,"
+        "from_60_to_74:0,from_75:0}", NO_MOVES[1], "model.life.retirement.annual_rate=0",
+        "model.demography.enabled=false", f"scenario.telework=[{{from:'2019-01',share:{five},days:{{manager:5,hybrid:0,"
+        f"neo_rural:0,precarious:0,stable:0}}}},{{from:'2019-02',share:{five},days:"
+        f"{{manager:1,hybrid:0,neo_rural:0,precarious:0,stable:0}}}}]"])
+    hh, commute = m.households, m.submodels.choice.commute_min
+    managers = np.flatnonzero(hh.profile == m.profiles.index("manager"))
+    far_job = np.argmax(commute[hh.home[managers[0]]])  # the furthest EPCI of the area
+    far, near = managers[:5], managers[5:10]
+    hh.job[far] = far_job
+    m.types.update(far, hh.home, hh.segment, hh.job)
+    assert (commute[hh.home[far], far_job] * 4 / 5 > 90).all()  # out of reach at 1 day
+    near_jobs = hh.job[near].copy()
+    m.step()  # January: five days a week, every job is kept
+    assert (hh.job[far] == far_job).all()
+    m.step()  # February: one day a week
+    np.testing.assert_array_equal(hh.job[far], m.territories.pole[hh.home[far]])
+    np.testing.assert_array_equal(hh.job[near], near_jobs)

@@ -4,7 +4,9 @@ A scenario (``scenario.telework``) is a list of periods from a month on, each gi
 working profile the share of households that telework and their mean days a week. Who
 teleworks is fixed by the household's own draws, so a rising share adds teleworkers
 without reshuffling the others (common random numbers); days are recomputed only when
-the period changes.
+the period changes. When telework days fall, a worker who had moved beyond commuting
+reach of the job (a telework move) and can no longer keep it takes a job at the pole of
+the home (relocation's reach rule, applied at the change) instead of moving back.
 """
 
 from __future__ import annotations
@@ -40,11 +42,13 @@ class Period:
 
 
 class Telework(Submodel):
-    """Telework days of every household follow the scenario's telework periods."""
+    """Telework days of every household follow the scenario's telework periods; a worker
+    whose job falls out of reach when telework days fall takes a job near home."""
 
     name = "telework"
     title = "Telework"
     section = "scenario.telework"
+    reads = ("choice", "relocation")
 
     def init(self, model: MigrationModel) -> None:
         profiles = model.profiles
@@ -73,5 +77,20 @@ class Telework(Submodel):
     def step(self, model: MigrationModel) -> None:
         period = self.period_at(model.month)
         if period is not self.period:
+            before = model.households.telework_days.copy()
             self.apply(model, period)
             self.period = period
+            self.keep_jobs_in_reach(model, model.households.telework_days < before)
+
+    def keep_jobs_in_reach(self, model: MigrationModel, fewer: np.ndarray) -> None:
+        """Workers with ``fewer`` telework days whose job is now out of reach — the weekly
+        commute too long by relocation's rule — take a job at their home's pole rather
+        than keep a commute no one would keep."""
+        hh = model.households
+        w = np.flatnonzero(fewer & hh.alive & (hh.job >= 0)).astype(np.int64)
+        minutes = model.submodels.choice.commute_min[hh.home[w], hh.job[w]]
+        limit = model.submodels.relocation.params.max_commute_min
+        far = w[minutes * (5 - hh.telework_days[w]) / 5.0 > limit]
+        if far.size:
+            hh.job[far] = model.territories.pole[hh.home[far]]
+            model.types.update(far, hh.home, hh.segment, hh.job)
