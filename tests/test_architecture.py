@@ -85,6 +85,27 @@ def test_a_new_submodel_is_a_class_and_a_line_in_the_schedule():
 
 
 def test_the_reference_follows_the_schedule_or_says_what_it_lacks():
+    """MesaReference runs one method per submodel of the model's schedule, in its order,
+    and only those: with ageing first and without construction or demography it starts
+    no dwelling, draws no demographic event and ends the months in the fast model's
+    state. A
+    submodel it has no step for is named."""
+    schedule = [_named("ageing"), *_without("ageing", "construction", "demography")]
+    m = MigrationModel("baseline", scale=0.002, months=2, overrides=LOZERE, collect=False,
+                       schedule=schedule)
+    ref = MesaReference(m)
+    assert [step.__name__ for step in ref.processes] == [
+        "age", "grow_incomes", "apply_policies", "update_telework", "apply_shocks", "decide",
+        "choose", "allocate", "relocate", "clear_market", "record"]
+    n, dwellings = len(m.households), m.stock.dwellings.tolist()
+    while m.running:
+        m.step()
+        ref.step()
+    assert ref.last_events == [] and len(ref.households) == len(m.households) == n
+    assert not any(ref.built) and ref.dwellings == m.stock.dwellings.tolist() == dwellings
+    for key in ("home", "profile", "job", "age", "segment", "months_since_arrival"):
+        assert [getattr(a, key) for a in ref.households] == getattr(m.households, key).tolist()
+
     schedule = [*SCHEDULE[:-1], NewcomerShare, SCHEDULE[-1]]
     m = MigrationModel("baseline", scale=0.002, months=1, overrides=LOZERE, collect=False,
                        schedule=schedule)

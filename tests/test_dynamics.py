@@ -144,7 +144,8 @@ def test_a_worker_whose_telework_days_fall_takes_a_job_near_home_if_the_old_one_
     m = MigrationModel("baseline", scale=0.01, months=3, seed=7, collect=False, overrides=[
         *AREA, "model.move.annual_rate={under_30:0,from_30_to_44:0,from_45_to_59:0,"
         "from_60_to_74:0,from_75:0}", NO_MOVES[1], "model.life.retirement.annual_rate=0",
-        "model.demography.enabled=false", f"scenario.telework=[{{from:'2019-01',share:{five},days:{{manager:5,hybrid:0,"
+        "model.demography.enabled=false",
+        f"scenario.telework=[{{from:'2019-01',share:{five},days:{{manager:5,hybrid:0,"
         f"neo_rural:0,precarious:0,stable:0}}}},{{from:'2019-02',share:{five},days:"
         f"{{manager:1,hybrid:0,neo_rural:0,precarious:0,stable:0}}}}]"])
     hh, commute = m.households, m.submodels.choice.commute_min

@@ -21,13 +21,15 @@ departures abroad, young adults leaving home, separations, arrivals from abroad 
 a gateway), the choice by segment (around the new job for a job change), the capacity
 lottery (a new household needs a vacant dwelling), relocation (commuting reach with
 telework, telework moves, rural projects, a job changer's job restored), the market
-(national level, local prices, demography's demand), construction (base rate, local
-price above the floor) and ageing (class crossings, retirement). Policies (their levers
-act on the arrays of the fast model) and sampled alternatives are not supported.
+(national level, local prices, demography's demand, new dwellings as supply),
+construction (base rate, local price above the floor) and ageing (class crossings,
+retirement). Policies (their levers act on the arrays of the fast model) and sampled
+alternatives are not supported; a submodel without a method is named at construction.
 
-Dataset-derived tables (territory constants, gateway weights of arrivals from abroad,
-median incomes) and monthly rates already converted from yearly ones are copied from the
-fast model, as its territory state is; every per-household rule is written here again.
+What derives from data is copied from the fast model with its territory state: the
+territory constants, the gateway weights and the area's monthly arrivals from abroad,
+median incomes, the decision's hazard tables (by segment, by age class). Every
+per-household rule is written here again.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ from migrasim.kernels.decision import (
 )
 from migrasim.kernels.demography import DISSOLVES, EMIGRATES, LEAVES_HOME, NONE, SEPARATES
 from migrasim.submodels.telework import Period
-from migrasim.territories.classification import HIERARCHY, URBAN
+from migrasim.territories.classification import HIERARCHY, KINDS, URBAN
 
 if TYPE_CHECKING:
     from migrasim.model import MigrationModel
@@ -215,7 +217,7 @@ class HouseholdAgent(mesa.Agent):
         m = self.model
         origin, new = self.home, self.reason >= FORMATION
         elsewhere = destination != origin
-        if new:  # no dwelling to leave; a young adult or an ex-partner comes from origin
+        if new:  # no dwelling to leave: from a parental home, a separation, a gateway
             self.alive = True
             self.origin = origin if self.reason == FORMATION else -1
             self.months_since_arrival = 0
@@ -236,13 +238,19 @@ class HouseholdAgent(mesa.Agent):
         # week — takes a job at the pole of the new home; one kept in reach by telework
         # only made a telework move.
         if self.job >= 0:
-            minutes = m.commute_min[self.home][self.job]
-            if minutes * (5 - self.telework_days) / 5.0 > m.max_commute:
+            if self.job_out_of_reach():
                 self.job = m.pole[self.home]
-            elif minutes > m.max_commute and self.reason == ORDINARY and elsewhere:
+            elif (m.commute_min[self.home][self.job] > m.max_commute
+                  and self.reason == ORDINARY and elsewhere):
                 self.reason = TELEWORK
         if m.local[self.profile] and elsewhere:
             self.job = self.home
+
+    def job_out_of_reach(self) -> bool:
+        """Whether the job is beyond commuting reach of home: one-way minutes × the
+        commuting share of the week above the maximum (submodels/relocation.py)."""
+        m = self.model
+        return m.commute_min[self.home][self.job] * (5 - self.telework_days) / 5.0 > m.max_commute
 
     def starts_project(self, origin: int) -> bool:
         """Whether this served move starts a rural project (submodels/relocation.py):
@@ -276,7 +284,10 @@ class MesaReference(mesa.Model):
     ``last_reasons`` (per household, after the move's relabelling), ``last_events`` (per
     household alive when the demography drew them), ``last_origin``, ``last_chosen`` and
     ``last_moved`` (per mover id, new households included), ``last_unmet`` (per
-    territory) and ``last_retired`` (ids) hold the month's results.
+    territory), ``last_in_reach`` (ids of workers whose job changed with every pole
+    within reach: they do not move), ``last_job_near_home`` (ids of workers who took a
+    job near home when their telework days fell; empty unless a telework period began)
+    and ``last_retired`` (ids) hold the month's results.
     """
 
     def __init__(self, model: MigrationModel):
@@ -331,6 +342,7 @@ class MesaReference(mesa.Model):
         self.local_price = market.local.tolist()  # local log price component
         self.national = market.national
         self.vacancy0 = market.initial_vacancy.tolist()
+        self.market_dwellings = market.dwellings.tolist()  # at the last market step
         self.smoothed_vacancy = market.vacancy.tolist()
         economy = model.config.economy  # the yearly table, read here by year
         self.mortgage_rate = {int(y): v for y, v in economy.mortgage_rate.items()}
@@ -343,10 +355,10 @@ class MesaReference(mesa.Model):
         self.dwellings = stock.dwellings.tolist()
         self.occupied = stock.occupied.tolist()
         self.by_profile = stock.by_profile.tolist()  # [territory][profile] households
-        self.built = sub.construction.built.tolist()
-        self.build_floor = sub.construction.floor.tolist()
+        construction = sub.get("construction")  # fractions of dwellings under way
+        self.built = construction.built.tolist() if construction else [0.0] * self.n
 
-        self.period: Period | None = None
+        self.period: Period = sub.telework.period  # the telework period in force
         self.shock: list[list[float]] = [[1.0] * len(HIERARCHY) for _ in self.profiles]
         self.preference: dict[str, float] = {}
         self.terms = self.territory_terms({})
@@ -361,7 +373,9 @@ class MesaReference(mesa.Model):
             for h in range(len(hh))]
         self.type_sums: dict[tuple[int, int, int], list[float]] = {}
         self.movers: list[HouseholdAgent] = []
-        self.job_changers: list[HouseholdAgent] = []
+        self.job_changers: list[HouseholdAgent] = []  # this month's, with a new job
+        self.last_in_reach: list[int] = []  # job changes with every pole within reach
+        self.last_job_near_home: list[int] = []  # out of reach when telework days fell
         self.last_events: list[int] = []
         self.last_origin: dict[int, int] = {}
         self.last_chosen: dict[int, int] = {}
@@ -417,9 +431,10 @@ class MesaReference(mesa.Model):
         self.inertia = float(mk.inertia)
         self.max_change = float(mk.max_monthly_change)
         self.pass_through = float(mk.rent_pass_through)
-        cp = sub.construction.params
+        cp = config.construction
         self.construction_base = float(monthly(cp.base_rate))
         self.construction_rate = float(cp.rate)
+        self.build_floor = [max(price, cp.cost_m2) for price in sub.market.initial_price]
         retirement = config.life.retirement
         self.retiree = self.profiles.index(retirement.becomes)
         self.retirement_age = 12 * retirement.age  # months
@@ -427,22 +442,31 @@ class MesaReference(mesa.Model):
         self.income_ratio = float(retirement.income_ratio)
 
     def _setup_demography(self, model: MigrationModel) -> None:
-        sub = model.submodels
-        self.demography_on = "demography" in sub and sub.demography.params.enabled
-        if "demography" not in sub:
-            return
-        p, dem = sub.demography.params, sub.demography
+        sub, p, hp = model.submodels, model.config.model.demography, model.config.model.households
+        self.demography_on = "demography" in sub and p.enabled
         self.dissolve_rate = monthly([p.dissolution_rate[a] for a in AGE_CLASSES]).tolist()
         self.emigrate_rate = monthly([p.abroad.departure_rate[a] for a in AGE_CLASSES]).tolist()
         self.leave_home_rate = monthly([p.leaving_home_rate[a] for a in AGE_CLASSES]).tolist()
         self.separate_rate = monthly([p.separation_rate[a] for a in AGE_CLASSES]).tolist()
-        self.young_shares = dem.young_shares.tolist()    # [kind][profile], working profiles
-        self.abroad_shares = dem.abroad_shares.tolist()  # per profile
+
+        def young_shares(kind: str) -> list[float]:
+            """A young household's profile: the local shares (the rest profile takes
+            what the others leave) among the profiles a young household can have."""
+            shares = [hp.shares[q][kind] if q in hp.shares else 0.0 for q in self.profiles]
+            shares[self.profiles.index(hp.rest)] = 1.0 - sum(shares)
+            shares = [x if q in p.leaving_home_profiles else 0.0
+                      for q, x in zip(self.profiles, shares, strict=True)]
+            return [x / sum(shares) for x in shares]
+
+        self.young_shares = [young_shares(kind) for kind in KINDS]
+        total = sum(p.abroad.profiles[q] for q in self.profiles)
+        self.abroad_shares = [p.abroad.profiles[q] / total for q in self.profiles]
         self.abroad_ages = [p.abroad.age_shares.get(a, 0.0) for a in AGE_CLASSES]
-        self.gateway = dem.gateway.tolist()  # cumulative weights of the first home
-        self.arrivals_per_month = float(dem.arrivals_per_month)
-        self.income_factor = dem.income_factor.tolist()
-        self.income_sigma = float(model.config.model.households.income_sigma)
+        self.income_factor = [hp.income_factor[q] for q in self.profiles]
+        self.income_sigma = float(hp.income_sigma)
+        if self.demography_on:  # from the area's share of France's arrivals (data)
+            self.gateway = sub.demography.gateway.tolist()  # cumulative, over territories
+            self.arrivals_per_month = float(sub.demography.arrivals_per_month)
 
     def uniform(self, household: int, purpose: int, month: int | None = None) -> float:
         """Household ``household``'s uniform draw for ``purpose`` (this month by default)."""
@@ -482,10 +506,17 @@ class MesaReference(mesa.Model):
         """No policy (refused at construction): the levers stay neutral."""
 
     def update_telework(self) -> None:
+        """Telework days follow a new period; a living worker with fewer days whose job
+        is now out of reach takes a job at the pole of home (submodels/telework.py)."""
+        self.last_job_near_home = []
         period = self.telework.period_at(self.month)
         if period is not self.period:
             for agent in self.households:
-                agent.telework_days = agent.telework(period)
+                before, agent.telework_days = agent.telework_days, agent.telework(period)
+                if (agent.telework_days < before and agent.alive and agent.job >= 0
+                        and agent.job_out_of_reach()):
+                    agent.job = self.pole[agent.home]
+                    self.last_job_near_home.append(agent.index)
             self.period = period
 
     def apply_shocks(self) -> None:
@@ -498,6 +529,7 @@ class MesaReference(mesa.Model):
         job changer's new job is drawn at once; one with every pole within reach stays."""
         self.type_sums = {}
         self.job_changers = []
+        self.last_in_reach = []
         for agent in self.households:
             agent.reason, agent.former_job = STAY, None
             if not agent.alive:
@@ -513,6 +545,7 @@ class MesaReference(mesa.Model):
                 job = agent.new_job()
                 if job < 0:
                     agent.reason = STAY
+                    self.last_in_reach.append(agent.index)
                 else:
                     agent.former_job, agent.job = agent.job, job
                     self.job_changers.append(agent)
@@ -528,25 +561,24 @@ class MesaReference(mesa.Model):
             return
         self.last_events = [agent.life_event() if agent.alive else NONE
                             for agent in self.households]
-        for agent, event in zip(self.households, self.last_events, strict=False):
+        events = list(zip(self.households, self.last_events, strict=True))
+        for agent, event in events:
             if event in (DISSOLVES, EMIGRATES):
                 agent.alive, agent.reason = False, STAY
                 self.occupied[agent.home] -= 1
                 self.vacant[agent.home] += 1
                 self.by_profile[agent.home][agent.profile] -= 1
         self.movers = [agent for agent in self.movers if agent.alive]
-        parents = list(zip(self.households, self.last_events, strict=False))
-        for parent, event in parents:  # a young adult: a working profile of the place
-            if event == LEAVES_HOME:
-                h = len(self.households)
-                shares = self.young_shares[self.kind[parent.home]]
-                profile = pick(accumulate(shares), self.uniform(h, crn.SYNTH_PROFILE))
-                self.new_household(FORMATION, parent.home, profile,
-                                   self.draw_age(h, [1.0] + [0.0] * (N_AGES - 1)))
-        for parent, event in parents:  # the partner who leaves: same profile and age
-            if event == SEPARATES:
-                self.new_household(FORMATION, parent.home, parent.profile, parent.age)
-        expected = self.arrivals_per_month
+        under_30 = [1.0] + [0.0] * (N_AGES - 1)
+        for parent in [agent for agent, event in events if event == LEAVES_HOME]:
+            h = len(self.households)  # a young adult: a working profile of the place
+            shares = self.young_shares[self.kind[parent.home]]
+            profile = pick(accumulate(shares), self.uniform(h, crn.SYNTH_PROFILE))
+            self.new_household(FORMATION, parent.home, profile, self.draw_age(h, under_30))
+        for parent in [agent for agent, event in events if event == SEPARATES]:
+            # the partner who leaves: the same profile and age
+            self.new_household(FORMATION, parent.home, parent.profile, parent.age)
+        expected = self.arrivals_per_month  # the draw of household 0 rounds the fraction
         arrivals = int(expected) + int(self.uniform(0, crn.IMMIGRATION) < expected - int(expected))
         for _ in range(arrivals):
             h = len(self.households)
@@ -675,19 +707,24 @@ class MesaReference(mesa.Model):
             if self.households[h].reason >= FORMATION:
                 net[destination] += 1
         for agent, event in zip(self.households, self.last_events, strict=False):
-            if event in (DISSOLVES, EMIGRATES):
+            if event in (DISSOLVES, EMIGRATES):  # (new households have no event)
                 net[agent.home] -= 1
         return net
 
     def clear_market(self) -> None:
         """The national price level moves toward its income and rate target; local prices
-        answer this month's expected flows, demography's demand and smoothed vacancy;
-        rents follow the IRL and the local price moves (submodels/market.py)."""
+        answer this month's expected flows, demography's demand, the new dwellings and
+        smoothed vacancy; rents follow the IRL and the local price moves
+        (submodels/market.py)."""
         target = (self.income_elasticity * math.log(self.income_index)
                   + self.rate_semi_elasticity * (self.rate - self.initial_rate))
         self.national += self.national_adjustment * (target - self.national)
         arrivals, departures = self.expected_flows()
-        arrivals = [x + d for x, d in zip(arrivals, self.demographic_demand(), strict=True)]
+        # demography's demand adds to the movers'; dwellings finished since the last
+        # month are supply and count against it
+        arrivals = [x + d - (self.dwellings[j] - self.market_dwellings[j]) for j, (x, d)
+                    in enumerate(zip(arrivals, self.demographic_demand(), strict=True))]
+        self.market_dwellings = list(self.dwellings)
         for j in range(self.n):
             stock = max(self.dwellings[j], 1)
             self.smoothed_vacancy[j] += (self.vacant[j] / stock

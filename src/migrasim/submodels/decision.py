@@ -144,7 +144,8 @@ class MoveDecision(Submodel):
 
     def change_jobs(self, model: MigrationModel, month: int, reason: np.ndarray) -> None:
         """New jobs of this month's job changers; those whose every pole is within reach
-        (full-time teleworkers) change jobs without moving."""
+        (full-time teleworkers) need not move: they stay, their job kept as it is (where
+        a teleworker works changes nothing in the model)."""
         hh = model.households
         who = np.flatnonzero(reason == decision.JOB_CHANGE).astype(np.int64)
         self.old_jobs = (who[:0], hh.job[who[:0]])
