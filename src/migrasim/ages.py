@@ -15,7 +15,6 @@ BOUNDS_YEARS = (30, 45, 60, 75)  # first age of each class after the first
 FIRST_AGE, LAST_AGE = 18, 95     # design: ages drawn for a class's open ends
 _BOUNDS = np.array([12 * b for b in BOUNDS_YEARS], dtype=np.int64)
 N_AGES = len(AGE_CLASSES)
-_STEP = int(np.gcd.reduce(_BOUNDS))
 
 
 def age_class(age_months: np.ndarray) -> np.ndarray:
@@ -33,17 +32,3 @@ def class_range_months(k: int) -> tuple[int, int]:
     lo = FIRST_AGE * 12 if k == 0 else int(_BOUNDS[k - 1])
     hi = LAST_AGE * 12 if k == N_AGES - 1 else int(_BOUNDS[k]) - 1
     return lo, hi
-
-
-def crossing(age_months: np.ndarray, alive: np.ndarray) -> np.ndarray:
-    """Living households whose age (after this month's increment) just entered a new
-    class."""
-    maybe = np.flatnonzero(alive & (age_months % _STEP == 0))  # few: a cheap first sieve
-    return maybe[np.isin(age_months[maybe], _BOUNDS)]
-
-
-def by_segment(per_profile: np.ndarray, per_age: np.ndarray) -> np.ndarray:
-    """A (profiles × age classes) table flattened by segment, from a per-profile array
-    and a per-age-class array combined by the caller's broadcast (``per_profile[:, None]
-    * per_age[None, :]`` etc. are flattened the same way)."""
-    return np.ascontiguousarray((per_profile[:, None] * per_age[None, :]).reshape(-1))

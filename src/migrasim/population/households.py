@@ -125,11 +125,20 @@ class Households:
 
     def grow(self, k: int) -> np.ndarray:
         """Room for ``k`` new households: the positions of ``k`` slots appended (not alive
-        yet). Ids of existing households never change."""
+        yet). Ids of existing households never change. The arrays are views of buffers
+        with some spare room, so most months append without copying the population."""
         n = len(self)
+        buffers = self.__dict__.setdefault("_buffers", {})
+        if not buffers or n + k > buffers["home"].shape[0]:
+            capacity = n + k + n // 20  # 5 % spare: a copy every few years of growth
+            for f in fields(self):
+                a = getattr(self, f.name)
+                buffers[f.name] = np.empty(capacity, dtype=a.dtype)
+                buffers[f.name][:n] = a
         for f in fields(self):
-            a = getattr(self, f.name)
-            setattr(self, f.name, np.concatenate([a, np.zeros(k, dtype=a.dtype)]))
+            view = buffers[f.name][:n + k]
+            view[n:] = 0
+            setattr(self, f.name, view)
         self.job[n:] = -1
         self.origin[n:] = -1
         self.budget[n:] = 1.0

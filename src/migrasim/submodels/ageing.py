@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from migrasim import ages, rng
+from migrasim import ages
+from migrasim.kernels import ageing
 from migrasim.kernels.decision import monthly
 from migrasim.params import Params, Probability, Profile, number, table_array
 from migrasim.submodels.base import Submodel
@@ -48,24 +49,21 @@ class Ageing(Submodel):
     def init(self, model: MigrationModel) -> None:
         r = self.params.retirement
         self.retiree = model.profiles.index(r.becomes)
-        self.worker = np.isin(model.profiles, model.config.model.workers)
-        self.rate = float(monthly(r.annual_rate))
+        self.life = ageing.Life(
+            bounds=np.array([12 * b for b in ages.BOUNDS_YEARS], dtype=np.int64),
+            step=int(np.gcd.reduce([12 * b for b in ages.BOUNDS_YEARS])),
+            is_worker=np.isin(model.profiles, model.config.model.workers),
+            retire_age=int(round(12 * r.age)), retire_rate=float(monthly(r.annual_rate)))
         self.housing_factor = table_array(model.config.model.households.housing_factor,
                                           model.profiles)
         self.retired = np.empty(0, dtype=np.int64)  # this month's new retirees
 
     def step(self, model: MigrationModel) -> None:
-        hh, r = model.households, self.params.retirement
-        alive = hh.alive
-        hh.months_since_arrival[alive] += 1
-        hh.age[alive] += 1
-        older = ages.crossing(hh.age, alive)
-        candidates = np.flatnonzero(alive & self.worker[hh.profile]
-                                    & (hh.age >= 12 * r.age)).astype(np.int64)
-        u = rng.uniforms(model.seed, candidates, model.month, rng.RETIREMENT)
-        self.retired = candidates[u < self.rate]
+        hh = model.households
+        flags = ageing.age_month(model.seed, model.month, hh.arrays(), self.life)
+        changed = np.flatnonzero(flags).astype(np.int64)
+        self.retired = changed[(flags[changed] & ageing.RETIRES) > 0]
         self.retire(model, self.retired)
-        changed = np.union1d(older, self.retired)
         hh.update_segment(changed)
         model.types.update(changed, hh.home, hh.segment, hh.job)
         if (model.month + 1) % 12 == 0:

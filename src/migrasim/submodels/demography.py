@@ -94,6 +94,7 @@ class Demography(Submodel):
             leave_home=per_age_class(p.leaving_home_rate),
             separate=per_age_class(p.separation_rate), n_ages=ages.N_AGES)
         self.events = np.zeros(0, dtype=np.int8)
+        self.eventful = np.empty(0, dtype=np.int64)  # households with an event this month
         hp = model.config.model.households
         shares = np.array([[hp.shares.get(q, {}).get(k, 0.0) for q in profiles]
                            for k in KINDS])
@@ -152,9 +153,10 @@ class Demography(Submodel):
         keep = ~np.isin(self.events[d.movers], (demography.DISSOLVES, demography.EMIGRATES))
         d.movers, d.why, d.origin = d.movers[keep], d.why[keep], d.origin[keep]
         n = len(model.territories)
+        self.eventful = np.flatnonzero(self.events).astype(np.int64)
         for name, code in (("dissolved", demography.DISSOLVES),
                            ("to_abroad", demography.EMIGRATES)):
-            who = np.flatnonzero(self.events == code)
+            who = self.eventful[self.events[self.eventful] == code]
             hh.alive[who] = False
             home = hh.home[who]
             np.add.at(stock.occupied, home, -1)
@@ -166,8 +168,9 @@ class Demography(Submodel):
         """New households from parental homes, separations and arrivals from abroad,
         appended as this month's movers."""
         hh, month, seed, t = model.households, model.month, model.seed, model.territories
-        young = np.flatnonzero(self.events == demography.LEAVES_HOME).astype(np.int64)
-        split = np.flatnonzero(self.events == demography.SEPARATES).astype(np.int64)
+        code = self.events[self.eventful]
+        young = self.eventful[code == demography.LEAVES_HOME]
+        split = self.eventful[code == demography.SEPARATES]
         expected = self.arrivals_per_month
         arrivals = int(expected) + int(rng.uniform(seed, 0, month, rng.IMMIGRATION)
                                        < expected - int(expected))
