@@ -231,26 +231,26 @@ def test_one_month_of_vacancy_weighs_a_twelfth_of_its_unsmoothed_weight():
 
 # --- the table is checked --------------------------------------------------------------
 
-def test_the_shipped_tables_cover_2015_to_2026_and_the_shock_changes_only_its_rates():
+def test_the_shipped_tables_cover_2015_to_2030_and_the_shock_changes_only_its_rates():
     default, shock = load([]).economy, load(["economy=rates_shock"]).economy
     for name in ("mortgage_rate", "income_growth", "rent_index_growth"):
-        assert list(getattr(default, name)) == [str(y) for y in range(2015, 2027)]
+        assert list(getattr(default, name)) == [str(y) for y in range(2015, 2031)]
     assert default.rent_index_growth["2022"] == default.rent_index_growth["2023"] == 3.5
     assert shock.income_growth == default.income_growth
     assert shock.rent_index_growth == default.rent_index_growth
     assert {y: shock.mortgage_rate[y] - default.mortgage_rate[y]
             for y in default.mortgage_rate if shock.mortgage_rate[y] != default.mortgage_rate[y]
-            } == {"2025": pytest.approx(2.0), "2026": pytest.approx(2.0)}
+            } == {str(y): pytest.approx(2.0) for y in range(2025, 2031)}
     assert load(["economy.mortgage_rate.2025=5.0"]).economy.mortgage_rate["2025"] == 5.0
 
 
 @pytest.mark.parametrize(("overrides", "message"), [
     (["~economy.income_growth.2021"],
-     "economy.income_growth.2021: missing; allowed: consecutive years from 2015 to 2026, "
+     "economy.income_growth.2021: missing; allowed: consecutive years from 2015 to 2030, "
      "none missing"),
-    (["months=120"],
-     "economy.mortgage_rate.2027: missing; allowed: a value for every simulated year "
-     "2019..2028 (start 2019-01, 120 months)"),
+    (["months=156"],
+     "economy.mortgage_rate.2031: missing; allowed: a value for every simulated year "
+     "2019..2031 (start 2019-01, 156 months)"),
     (["start=2014-07", "months=12"],
      "economy.mortgage_rate.2014: missing; allowed: a value for every simulated year "
      "2014..2015 (start 2014-07, 12 months)"),
