@@ -25,8 +25,8 @@ class Rates(NamedTuple):
 
 @nb.njit(parallel=True, cache=True)
 def events(seed, month, alive, segment, rates):
-    """Event code per household. The draws do not depend on who moves this month, so the
-    same households dissolve, emigrate and give rise to new ones in every scenario."""
+    """Event code per household. The draws do not depend on who moves this month: a
+    household of both scenarios of a seed has the same events in both."""
     dissolve = rates.dissolve  # one statement per array (see kernels/synthesis.py)
     emigrate = rates.emigrate
     leave_home = rates.leave_home

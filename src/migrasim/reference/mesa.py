@@ -236,12 +236,12 @@ class HouseholdAgent(mesa.Agent):
         m.by_profile[destination][self.profile] += 1
         # A worker beyond commuting reach — one-way minutes × the commuting share of the
         # week — takes a job at the pole of the new home; one kept in reach by telework
-        # only made a telework move.
+        # only made a telework move (not a household whose job moves with it).
         if self.job >= 0:
             if self.job_out_of_reach():
                 self.job = m.pole[self.home]
             elif (m.commute_min[self.home][self.job] > m.max_commute
-                  and self.reason == ORDINARY and elsewhere):
+                  and self.reason == ORDINARY and elsewhere and not m.local[self.profile]):
                 self.reason = TELEWORK
         if m.local[self.profile] and elsewhere:
             self.job = self.home

@@ -109,9 +109,8 @@ class LocationChoice(Submodel):
             "same_territory", "distance", "cost", "commute", "amenities", "services",
             "broadband", "coworking", "amenities_telework")}
         self.kind_const = np.array([[p.kind[name][k] for k in KINDS] for name in profiles])
-        ages = AGE_CLASSES
-        self.age_const = np.array([[p.age.kind[a][k] for k in KINDS] for a in ages])
-        self.distance_factor = np.array([p.age.distance_factor[a] for a in ages])
+        self.age_const = np.array([[p.age.kind[a][k] for k in KINDS] for a in AGE_CLASSES])
+        self.distance_factor = np.array([p.age.distance_factor[a] for a in AGE_CLASSES])
         self.scores = {k: t.array(k) for k in SCORES}
         dist = t.distance_km
         self.log_dist = np.log1p(dist / 10.0)
@@ -121,19 +120,18 @@ class LocationChoice(Submodel):
         np.fill_diagonal(self.commute_min, p.commute_intra_min)
         self.urban = np.isin(t.df["hierarchy"], URBAN).astype(np.float64)
         c, f32, s = self.coef, choice.F32, self.scores
-        by_segment = _by_segment
         self.static = {  # float32 tables that never change, one row per segment
             "log_dist": self.log_dist.astype(f32),
-            "tele": by_segment(c["broadband"][:, None] * s["broadband"] + c["coworking"][:, None]
+            "tele": _by_segment(c["broadband"][:, None] * s["broadband"] + c["coworking"][:, None]
                                * s["coworking"] + c["amenities_telework"][:, None]
                                * s["amenities"]).astype(f32),
             "commute": np.ascontiguousarray(self.commute_min.T, dtype=f32),
             "urban": self.urban.astype(f32),
             "dist_coef": (c["distance"][:, None] * self.distance_factor[None, :]).reshape(-1)
             .astype(f32),
-            "same": by_segment(c["same_territory"]).astype(f32),
-            "cost": by_segment(c["cost"]).astype(f32),
-            "commute_coef": by_segment(c["commute"]).astype(f32)}
+            "same": _by_segment(c["same_territory"]).astype(f32),
+            "cost": _by_segment(c["cost"]).astype(f32),
+            "commute_coef": _by_segment(c["commute"]).astype(f32)}
         self.sample = None
         k, nearest = p.sampling.alternatives, p.sampling.nearest
         if k is not None and nearest < len(t) - 1:  # else nothing left to sample: full set

@@ -69,14 +69,17 @@ class TerritoryConstants(Submodel):
     def targets(self, model: MigrationModel) -> np.ndarray:
         """Net arrivals a month (simulated households) per territory. A région's target is
         for the whole région: the part of it inside the study area takes its population
-        share of the target, shared among its EPCI by population, and the opposite is
-        spread over the rest of the area. A région that covers the whole study area has
-        no rest to trade with: its target is skipped (moves inside an area cannot change
-        its number of households)."""
+        share of the target, shared among its EPCI by population. The opposite of all the
+        targets is spread by population over the régions of the area without a target
+        (over the whole area if every région has one), so that each région with a target
+        gets exactly its own. A région that covers the whole study area has no rest to
+        trade with: its target is skipped (moves inside an area cannot change its number
+        of households)."""
         df = model.territories.df
         pop = df["population"].to_numpy(float)
         national = read_shipped()[0].groupby("region")["population"].sum()
         per_month = np.zeros(len(df))
+        targeted = np.zeros(len(df), dtype=bool)
         for region, persons in self.params.net_migration_per_year.items():
             mine = (df["region"] == str(region)).to_numpy()
             if not mine.any() or mine.all():
@@ -84,9 +87,10 @@ class TerritoryConstants(Submodel):
             share = pop[mine].sum() / national.get(str(region), pop[mine].sum())
             households = (persons * min(share, 1.0) / df["household_size"].to_numpy(float)
                           * model.scale / 12.0)
-            add = households[mine] * pop[mine] / pop[mine].sum()
-            per_month[mine] += add
-            per_month[~mine] -= add.sum() * pop[~mine] / pop[~mine].sum()
+            per_month[mine] += households[mine] * pop[mine] / pop[mine].sum()
+            targeted |= mine
+        rest = ~targeted if (~targeted).any() else np.ones(len(df), dtype=bool)
+        per_month[rest] -= per_month.sum() * pop[rest] / pop[rest].sum()
         return per_month
 
     def fit(self, model: MigrationModel) -> tuple[np.ndarray, dict]:

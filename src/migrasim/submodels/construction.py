@@ -1,6 +1,7 @@
 """Construction: new dwellings answer prices above the cost of building.
 
-    new dwellings = stock · (base + rate · max(0, local price / max(cost, initial price) − 1))
+    new dwellings = stock · (monthly(base_rate)
+                             + rate · max(0, local price / max(cost, initial price) − 1))
 
 a month (local price: the price without the national component), capped by the
 construction-cap lever (e.g. ZAN), added to the vacant stock once whole.
@@ -41,12 +42,12 @@ class Construction(Submodel):
     def init(self, model: MigrationModel) -> None:
         self.built = np.zeros(len(model.territories))  # fractions of dwellings under way
         self.floor = np.maximum(model.submodels.market.initial_price, self.params.cost_m2)
+        self.rates = (float(monthly(self.params.base_rate)), self.params.rate)
 
     def step(self, model: MigrationModel) -> None:
         market = model.submodels.market
-        base = float(monthly(self.params.base_rate))
         # the floor follows the national price level (building costs and land follow it):
         # only a local price rise above it calls for more building
         construction.build(market.price / market.national_index, self.floor,
-                           model.levers.construction_cap, (base, self.params.rate),
+                           model.levers.construction_cap, self.rates,
                            self.built, model.stock.vacant, model.stock.dwellings)

@@ -120,6 +120,7 @@ class MoveDecision(Submodel):
         self.type_sums = np.zeros((3, 0))          # hazard sums by household type
         empty = np.empty(0, dtype=np.int64)
         self.old_jobs = (empty, empty)             # job changers and their former jobs
+        self.poles = np.unique(model.territories.pole).astype(np.int64)  # employment poles
 
     def decide(self, model: MigrationModel, month: int,
                shock: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -151,8 +152,7 @@ class MoveDecision(Submodel):
         self.old_jobs = (who[:0], hh.job[who[:0]])
         if who.size == 0:
             return
-        poles = np.unique(model.territories.pole).astype(np.int64)
-        choice = model.submodels.choice
+        poles, choice = self.poles, model.submodels.choice
         labour = jobs.Labour(poles, np.log(np.maximum(model.stock.dwellings[poles], 1.0)),
                              choice.log_dist, choice.commute_min,
                              float(model.submodels.relocation.params.max_commute_min),

@@ -15,7 +15,9 @@ New households are this month's movers (reasons FORMATION and ABROAD): they choo
 home from their origin (the parents' territory, the gateway) like any mover and exist
 once they find a vacant dwelling; one that finds none does not form. Ids of new
 households are appended in a fixed order (parents' ids, then arrivals), and every draw
-is the household's own, so the same households form in every scenario of a seed.
+is the household's own and does not depend on who moves: two scenarios of a seed share
+their households' events as long as the same households exist in both (a formation
+served in one and not the other shifts later new ids: docs/odd.md §8).
 """
 
 from __future__ import annotations

@@ -127,6 +127,7 @@ class Relocation(Submodel):
         kept = np.zeros(who.size, dtype=bool)  # ordinary moves kept in reach by telework
         kept[has_job] = ~far & (minutes > limit)
         moved_at = np.flatnonzero(moved)
+        kept &= ~self.local[hh.profile[who]]  # their job moves with them (below)
         decision.why[moved_at[kept & (why == ORDINARY) & elsewhere]] = TELEWORK
         local = who[self.local[hh.profile[who]] & elsewhere]
         hh.job[local] = hh.home[local]
