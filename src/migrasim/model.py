@@ -17,6 +17,7 @@ from migrasim import calendar
 from migrasim.ages import N_AGES
 from migrasim.config import Config, configure
 from migrasim.observation.records import Records
+from migrasim.params import table_array
 from migrasim.population import Households, TypeIndex, synthesize
 from migrasim.submodels import (
     Ageing,
@@ -102,6 +103,9 @@ class MigrationModel(mesa.Model):
                                                  self.profiles, m.workers, self.scale,
                                                  self.seed)
         hh = self.households
+        # housing consumption by profile: budget = income / housing factor (every submodel
+        # that changes an income or a profile recomputes budgets with it)
+        self.housing_factor = table_array(m.households.housing_factor, self.profiles)
         self.types = TypeIndex(len(self.territories), len(self.profiles) * N_AGES, hh.home,
                                hh.segment, hh.job)
         self.stock = HousingStock.initial(self.territories, hh.home, hh.profile,

@@ -17,7 +17,7 @@ import numpy as np
 from migrasim import ages
 from migrasim.kernels import ageing
 from migrasim.kernels.decision import monthly
-from migrasim.params import Params, Probability, Profile, number, table_array
+from migrasim.params import Params, Probability, Profile, number
 from migrasim.submodels.base import Submodel
 
 if TYPE_CHECKING:
@@ -54,8 +54,6 @@ class Ageing(Submodel):
             step=int(np.gcd.reduce([12 * b for b in ages.BOUNDS_YEARS])),
             is_worker=np.isin(model.profiles, model.config.model.workers),
             retire_age=int(round(12 * r.age)), retire_rate=float(monthly(r.annual_rate)))
-        self.housing_factor = table_array(model.config.model.households.housing_factor,
-                                          model.profiles)
         self.retired = np.empty(0, dtype=np.int64)  # this month's new retirees
 
     def step(self, model: MigrationModel) -> None:
@@ -77,4 +75,4 @@ class Ageing(Submodel):
         hh.job[who] = -1
         hh.telework_days[who] = 0
         hh.income[who] *= self.params.retirement.income_ratio
-        hh.update_budget(who, self.housing_factor)
+        hh.update_budget(who, model.housing_factor)

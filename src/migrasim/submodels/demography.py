@@ -114,7 +114,6 @@ class Demography(Submodel):
         self.arrivals_per_month = (p.abroad.arrivals_per_year * share / mean_size
                                    * model.scale / 12.0)
         self.income_factor = table_array(hp.income_factor, profiles)
-        self.housing_factor = table_array(hp.housing_factor, profiles)
         self.workers = np.isin(profiles, model.config.model.workers)
         self.counts = {r.name: np.zeros(len(t), dtype=np.int64) for r in self.results}
         self.new = np.empty(0, dtype=np.int64)  # this month's would-be households
@@ -208,7 +207,7 @@ class Demography(Submodel):
         hh.owner[ids] = False  # new households rent first (design)
         worker = self.workers[hh.profile[ids]]
         hh.job[ids] = np.where(worker, t.pole[origin], -1)
-        hh.update_budget(ids, self.housing_factor)
+        hh.update_budget(ids, model.housing_factor)
         hh.update_segment(ids)
         period = model.submodels.telework.period
         hh.telework_days[ids] = telework.days_of(seed, ids, hh.profile, period.share, period.days)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 from pydantic import BeforeValidator, model_validator
 
-from migrasim.params import Allowed, Params, fail, number, table_array
+from migrasim.params import Allowed, Params, fail, number
 from migrasim.submodels.base import Submodel
 
 if TYPE_CHECKING:
@@ -110,8 +110,6 @@ class Economy(Submodel):
         self.income_index = 1.0        # incomes relative to the start
         self.income_growth = 0.0       # Δlog of incomes this month
         self.rent_index_growth = 0.0   # Δlog of the IRL this month
-        self.housing_factor = table_array(model.config.model.households.housing_factor,
-                                          model.profiles)
 
     def at(self, month: int) -> Inputs:
         return monthly(self.params, month)
@@ -123,4 +121,4 @@ class Economy(Submodel):
         self.income_index *= factor
         hh = model.households
         hh.income *= factor
-        hh.update_budget(slice(None), self.housing_factor)
+        hh.update_budget(slice(None), model.housing_factor)

@@ -36,13 +36,19 @@ from migrasim.params import (
     Probability,
     Profile,
     number,
-    table_array,
 )
 from migrasim.submodels.base import Result, Submodel
 from migrasim.territories.classification import HIERARCHY, URBAN
 
 if TYPE_CHECKING:
     from migrasim.model import MigrationModel
+
+
+def out_of_reach(minutes: np.ndarray, telework_days: np.ndarray, limit: float) -> np.ndarray:
+    """Whether a job ``minutes`` away one way is beyond commuting reach for households
+    teleworking ``telework_days`` a week: minutes × commuting share of the week above
+    ``limit`` (the jobs kernel applies the same rule to new jobs)."""
+    return minutes * (5 - telework_days) / 5.0 > limit
 
 
 class NewProject(Params):
@@ -83,8 +89,6 @@ class Relocation(Submodel):
         self.becomes = profiles.index(
             model.submodels.decision.params.project_failure.becomes)
         self.local = np.isin(profiles, self.params.work_where_they_live)
-        self.housing_factor = table_array(model.config.model.households.housing_factor,
-                                          profiles)
         self.profile = np.empty(0, dtype=np.int8)  # this month's movers, before moving
         self.age = np.empty(0, dtype=np.int16)      # their age in months, at the move
         project = self.params.new_project
@@ -115,14 +119,14 @@ class Relocation(Submodel):
         starting = who[self.starts_project(model, who, origin, dest, why)]
         hh.profile[starting] = self.neo_rural
         changed = np.concatenate([failed, starting])
-        hh.update_budget(changed, self.housing_factor)
+        hh.update_budget(changed, model.housing_factor)
         hh.update_segment(changed)
         np.add.at(stock.by_profile, (dest, hh.profile[who]), 1)
         has_job = hh.job[who] >= 0
         w = who[has_job]
         minutes = model.submodels.choice.commute_min[hh.home[w], hh.job[w]]
         limit = self.params.max_commute_min
-        far = minutes * (5 - hh.telework_days[w]) / 5.0 > limit
+        far = out_of_reach(minutes, hh.telework_days[w], limit)
         hh.job[w[far]] = model.territories.pole[hh.home[w[far]]]
         kept = np.zeros(who.size, dtype=bool)  # ordinary moves kept in reach by telework
         kept[has_job] = ~far & (minutes > limit)

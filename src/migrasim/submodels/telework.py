@@ -21,6 +21,7 @@ from migrasim import calendar
 from migrasim.kernels import telework
 from migrasim.params import Month, Params, Probability, number, per_profile
 from migrasim.submodels.base import Submodel
+from migrasim.submodels.relocation import out_of_reach
 
 if TYPE_CHECKING:
     from migrasim.model import MigrationModel
@@ -90,7 +91,7 @@ class Telework(Submodel):
         w = np.flatnonzero(fewer & hh.alive & (hh.job >= 0)).astype(np.int64)
         minutes = model.submodels.choice.commute_min[hh.home[w], hh.job[w]]
         limit = model.submodels.relocation.params.max_commute_min
-        far = w[minutes * (5 - hh.telework_days[w]) / 5.0 > limit]
+        far = w[out_of_reach(minutes, hh.telework_days[w], limit)]
         if far.size:
             hh.job[far] = model.territories.pole[hh.home[far]]
             model.types.update(far, hh.home, hh.segment, hh.job)
