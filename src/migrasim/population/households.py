@@ -157,6 +157,15 @@ def allocate(expected: np.ndarray, total: int, u: np.ndarray) -> np.ndarray:
     return base
 
 
+def kind_shares(params: HouseholdParams, profiles: list[str]) -> np.ndarray:
+    """Share of households of each profile (columns) by EPCI kind (rows, in ``KINDS``
+    order); the ``rest`` profile takes what the others leave."""
+    shares = np.array([[params.shares.get(p, {}).get(k, 0.0) for p in profiles]
+                       for k in KINDS])
+    shares[:, profiles.index(params.rest)] = 1.0 - shares.sum(axis=1)
+    return shares
+
+
 def synthesize(territories: Territories, params: HouseholdParams, profiles: list[str],
                workers: list[str], scale: float, seed: int) -> Households:
     """The initial population of a study area at ``scale`` for ``seed``."""
@@ -168,13 +177,7 @@ def synthesize(territories: Territories, params: HouseholdParams, profiles: list
     home = np.repeat(np.arange(n_terr, dtype=np.int32), count)
     n = home.shape[0]
 
-    kind = df["kind"].to_numpy()
-    shares = np.zeros((n_terr, len(profiles)))
-    for p, name in enumerate(profiles):
-        if name in params.shares:
-            shares[:, p] = [params.shares[name][k] for k in kind]
-    rest = profiles.index(params.rest)
-    shares[:, rest] = 1.0 - shares.sum(axis=1)
+    shares = kind_shares(params, profiles)[territories.kind_index]
 
     hh = Households(
         home=home, profile=np.empty(n, dtype=np.int8), job=np.empty(n, dtype=np.int32),

@@ -39,10 +39,10 @@ from migrasim.params import (
     per_profile,
     table_array,
 )
-from migrasim.population.households import draw_ages
+from migrasim.population.households import draw_ages, kind_shares
 from migrasim.submodels.base import Result, Submodel
 from migrasim.territories import read_shipped
-from migrasim.territories.classification import IDF, KINDS
+from migrasim.territories.classification import IDF
 
 if TYPE_CHECKING:
     from migrasim.model import MigrationModel
@@ -98,10 +98,7 @@ class Demography(Submodel):
         self.events = np.zeros(0, dtype=np.int8)
         self.eventful = np.empty(0, dtype=np.int64)  # households with an event this month
         hp = model.config.model.households
-        shares = np.array([[hp.shares.get(q, {}).get(k, 0.0) for q in profiles]
-                           for k in KINDS])
-        rest = profiles.index(hp.rest)
-        shares[:, rest] = 1.0 - shares.sum(axis=1)
+        shares = kind_shares(hp, profiles)
         shares[:, ~np.isin(profiles, p.leaving_home_profiles)] = 0.0
         self.young_shares = shares / shares.sum(axis=1, keepdims=True)  # by kind
         self.abroad_shares = table_array(p.abroad.profiles, profiles)
