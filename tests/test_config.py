@@ -105,9 +105,10 @@ BAD_VALUES = [
          "7 is not allowed", "a number in [1.0, 6.0]"),
     case("+territory.priors.household_size.XX=2", "territory.priors.household_size.XX",
          "unknown key 'XX'", f"the EPCI kinds {KINDS}"),
-    case("territory.priors.share_main.CC=0.95", "territory.priors.share_vacant.CC",
-         "0.09 is not allowed", "at most 1 − share_main.CC (0.05): main residences, vacant "
-         "and secondary homes share the stock", id="share_main+share_vacant > 1"),
+    case("territory.priors.secondary.max=0.95", "territory.priors.share_vacant.ME",
+         "0.08 is not allowed", "less than 1 − max(secondary.base.ME, secondary.max) (0.05): "
+         "main residences, vacant and secondary homes share the stock",
+         id="secondary homes + vacant ≥ 1"),
     case("territory.priors.price.max=500", "territory.priors.price.max",
          "500.0 is not allowed", "a price at least min (800.0)", id="price.max < price.min"),
     case("territory.priors.price.min=-1", "territory.priors.price.min", "-1 is not allowed",

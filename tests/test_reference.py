@@ -335,3 +335,20 @@ def test_the_market_answers_the_same_expected_demand():
     np.testing.assert_allclose(arrivals, ref_arrivals, rtol=1e-5, atol=1e-9)
     np.testing.assert_allclose(departures, ref_departures, rtol=1e-5, atol=1e-9)
     assert arrivals.sum() > 0
+
+
+def test_the_reference_follows_workers_who_cross_the_border():
+    """Haute-Savoie and Moselle, with Geneva, Lausanne, Luxembourg and Saarbrücken next
+    door: a worker's job may be a pole across the border (job site n + k), in the commute
+    term, the reach rule, the household types and the draw of a new job."""
+    fast = MigrationModel("remote50", scale=0.003, months=6, rng=5, overrides=[
+        'territory.departements=["74","57"]', "start=2019-09"])
+    n, hh = len(fast.territories), fast.households
+    start = hh.job.copy()
+    assert (start >= n).sum() > 100
+    seen, _ = _run_in_lockstep(fast)
+    assert seen[ORDINARY] > 100 and seen[JOB_CHANGE] > 10
+    job, moved = hh.job[:start.size], hh.origin[:start.size] >= 0
+    assert ((job >= n) & (start < n)).any()    # new jobs drawn across the border
+    assert ((job < n) & (start >= n)).any()    # and left for one in France
+    assert ((job >= n) & (start >= n) & moved).any()  # moved, keeping a job abroad in reach

@@ -583,16 +583,22 @@ def _new_jobs_by_hand(m: MigrationModel, who: np.ndarray) -> np.ndarray:
     JOB_PLACE draw points to in the cumulative weights size · (1 + km / 10)^−decay; −1
     when every pole is within reach."""
     hh, ch = m.households, m.submodels.choice
-    poles = np.unique(m.territories.pole)
+    t, n = m.territories, len(m.territories)
+    # the employment poles: the territories' nearest, then those across the border (job
+    # sites n + k), weighing the dwellings their commuters from the area would occupy
+    poles = np.concatenate([np.unique(t.pole), n + np.arange(len(t.border_poles))])
     decay = m.config.model.move.job_change.distance_decay
     limit = m.config.model.relocation.max_commute_min
-    size = np.maximum(m.stock.dwellings[poles], 1.0)
+    rate = m.config.territory.priors.cross_border.employment_rate
+    abroad = (t.array("population") * rate) @ t.border * (
+        t.array("dwellings").sum() / (t.array("population").sum() * rate)) * m.scale
+    size = np.maximum(np.concatenate([m.stock.dwellings[poles[poles < n]], abroad]), 1.0)
     u = rng_uniforms(SEED, who.astype(np.int64), m.month, rng.JOB_PLACE)
     out = np.full(who.size, -1)
     for i, h in enumerate(who):
         o = hh.home[h]
-        beyond = ch.commute_min[poles, o] * (5 - hh.telework_days[h]) / 5 > limit
-        w = np.where(beyond, np.exp(np.log(size) - decay * ch.log_dist[o, poles]), 0.0)
+        beyond = ch.commute_min[o, poles] * (5 - hh.telework_days[h]) / 5 > limit
+        w = np.where(beyond, np.exp(np.log(size) - decay * ch.site_log_dist[o, poles]), 0.0)
         if w.sum() > 0:
             cum = np.cumsum(w)
             out[i] = poles[min(int(np.searchsorted(cum, u[i] * cum[-1], side="right")),

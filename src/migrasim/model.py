@@ -107,7 +107,7 @@ class MigrationModel(mesa.Model):
         # that changes an income or a profile recomputes budgets with it)
         self.housing_factor = table_array(m.households.housing_factor, self.profiles)
         self.types = TypeIndex(len(self.territories), len(self.profiles) * N_AGES, hh.home,
-                               hh.segment, hh.job)
+                               hh.segment, hh.job, self.territories.n_sites)
         self.stock = HousingStock.initial(self.territories, hh.home, hh.profile,
                                           len(self.profiles), self.scale)
         self.levers = Levers.neutral(len(self.profiles), len(self.territories))

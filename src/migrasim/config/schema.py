@@ -30,6 +30,7 @@ from migrasim.params import (
     Real,
     Text,
     fail,
+    keyed,
     number,
     one_of,
     per_kind,
@@ -88,10 +89,13 @@ class Roles(Params):
 class PriceCurve(Params):
     base: per_kind(Positive)
     size_elasticity: Real
-    metro_premium: NonNegative
+    metro_premium: Real       # log-premium at a métropole's centre
     metro_decay_km: Positive
-    paris_premium: NonNegative
+    paris_premium: Real       # log-premium at the Grand Paris centroid
     paris_decay_km: Positive
+    coast_premium: Real       # × coast_share
+    climate_premium: Real     # × climate score
+    income_elasticity: Real   # × log cross-border income factor
     min: Positive
     max: Positive
 
@@ -100,6 +104,13 @@ class PriceCurve(Params):
         if self.max < self.min:
             raise fail(f"a price at least min ({self.min})", key="max", value=self.max)
         return self
+
+
+class SecondHomes(Params):
+    base: per_kind(Probability)
+    coast: NonNegative
+    mountain: NonNegative
+    max: Probability
 
 
 class RentCurve(Params):
@@ -126,10 +137,24 @@ class ServicesScore(Params):
         return self
 
 
+class Relief(Params):
+    from_m: Real
+    to_m: Real
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Relief:
+        if self.to_m <= self.from_m:
+            raise fail(f"an altitude above from_m ({self.from_m})", key="to_m", value=self.to_m)
+        return self
+
+
 class AmenitiesScore(Params):
+    sea_decay_km: Positive
     lat_north: number(-90.0, 90.0)
     lat_south: number(-90.0, 90.0)
-    climate_weight: Probability
+    relief: Relief
+    weights: keyed(NonNegative, ("sea", "climate", "relief"), "the amenity components",
+                   partial=False)
 
     @model_validator(mode="after")
     def _bounds(self) -> AmenitiesScore:
@@ -156,12 +181,25 @@ class JobAccess(Params):
     decay_min: Positive
 
 
+COUNTRIES = ("AD", "BE", "CH", "DE", "ES", "IT", "LU", "MC")  # of the cross-border poles
+
+
+class CrossBorder(Params):
+    commuters: keyed(NonNegative, COUNTRIES, "the countries of the cross-border poles")
+    counted_with: keyed(one_of(COUNTRIES, "a country of the cross-border poles"), COUNTRIES,
+                        "the countries of the cross-border poles")
+    employment_rate: Probability
+    decay_min: Positive
+    max_share: Probability
+    wage_ratio: keyed(Positive, COUNTRIES, "the countries of the cross-border poles")
+
+
 class Priors(Params):
     """``territory.priors`` (configs/territory/default.yaml)."""
 
     household_size: per_kind(number(1.0, 6.0))
-    share_main: per_kind(Probability)
     share_vacant: per_kind(Probability)
+    secondary: SecondHomes
     price: PriceCurve
     rent: RentCurve
     dwelling_m2: per_kind(number(5.0, 1000.0))
@@ -171,14 +209,16 @@ class Priors(Params):
     broadband: BroadbandScore
     coworking: CoworkingScore
     job_access: JobAccess
+    cross_border: CrossBorder
 
     @model_validator(mode="after")
     def _shares(self) -> Priors:
-        for kind, main in self.share_main.items():
-            if main + self.share_vacant[kind] > 1.0 + 1e-9:
-                raise fail(f"at most 1 − share_main.{kind} ({1 - main:.3g}): main "
-                           "residences, vacant and secondary homes share the stock",
-                           key=f"share_vacant.{kind}", value=self.share_vacant[kind])
+        for kind, vacant in self.share_vacant.items():
+            most = max(self.secondary.base[kind], self.secondary.max)
+            if vacant + most > 1.0 - 1e-9:
+                raise fail(f"less than 1 − max(secondary.base.{kind}, secondary.max) "
+                           f"({1 - most:.3g}): main residences, vacant and secondary homes "
+                           "share the stock", key=f"share_vacant.{kind}", value=vacant)
         return self
 
 

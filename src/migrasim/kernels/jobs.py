@@ -13,17 +13,18 @@ from migrasim.rng import JOB_PLACE, uniform
 class Labour(NamedTuple):
     """Where jobs are and how far workers commute."""
 
-    poles: np.ndarray        # territories that are employment poles
+    poles: np.ndarray        # job sites that are employment poles (territories, then
+                             # poles across the border: Territories.n_sites)
     log_size: np.ndarray     # (poles,): log of each pole's size (dwellings)
-    log_dist: np.ndarray     # (territories, territories): log(1 + km / 10)
-    commute: np.ndarray      # (territories, territories): one-way minutes
+    log_dist: np.ndarray     # (territories, job sites): log(1 + km / 10), home row
+    commute: np.ndarray      # (job sites, territories): one-way minutes, job site row
     max_commute: float       # one-way minutes × commuting share of the week
     decay: float             # distance decay of the new job's place
 
 
 @nb.njit(parallel=True, cache=True)
 def new_jobs(seed, month, who, home, days, labour):
-    """New job (a pole's territory) of each worker ``who``, drawn among the employment
+    """New job (a pole's job site) of each worker ``who``, drawn among the employment
     poles beyond commuting reach of the home — one-way minutes × commuting share of the
     week above ``max_commute``, so telework widens the reach — with probability
     ∝ size · (1 + km / 10)^−decay (gravity); −1 when every pole is within reach (the job

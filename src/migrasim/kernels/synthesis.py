@@ -21,12 +21,18 @@ class Synthesis(NamedTuple):
     is_worker: np.ndarray       # (profiles,) bool
     local_job_share: float      # workers holding a job in their own territory
     pole: np.ndarray            # (territories,): position of the nearest employment pole
+    border_cum: np.ndarray      # (territories, border poles): cumulative shares of the
+                                # workers employed at each pole across the border
+    wage_ratio: np.ndarray      # (border poles,): income of such a job / a French one
+    income_norm: np.ndarray     # (territories,): the median's cross-border premium
 
 
 @nb.njit(parallel=True, cache=True)
 def draw(seed, hh, params):
     """Fill profile, income, tenure, job and months since arrival of households whose
-    home is set (one pass, no temporaries)."""
+    home is set (one pass, no temporaries). A worker holds a job across the border (job
+    site ``territories + k`` for pole ``k``) with the territory's share of such jobs and
+    earns that pole's premium; the others earn the median without it."""
     # one statement per array: numba 0.68 parfors lose writes to arrays unpacked from a
     # tuple (``a, b = t.a, t.b``) or reached as attributes inside the loop
     home = hh.home
@@ -43,6 +49,11 @@ def draw(seed, hh, params):
     is_worker = params.is_worker
     local_job_share = params.local_job_share
     pole = params.pole
+    border_cum = params.border_cum
+    wage_ratio = params.wage_ratio
+    income_norm = params.income_norm
+    n_terr = border_cum.shape[0]
+    n_poles = border_cum.shape[1]
     last = cum_shares.shape[1] - 1
     for h in nb.prange(home.shape[0]):
         j = home[h]
@@ -54,11 +65,20 @@ def draw(seed, hh, params):
         # log-normal around the territory's median, by Box-Muller from two draws
         r = np.sqrt(-2.0 * np.log1p(-rng.uniform(seed, h, -1, rng.SYNTH_INCOME)))
         z = r * np.cos(2.0 * np.pi * rng.uniform(seed, h, -1, rng.SYNTH_INCOME_ANGLE))
-        income[h] = median_income[j] * income_factor[p] * np.exp(sigma * z - sigma**2 / 2)
+        level = median_income[j] * income_factor[p] * np.exp(sigma * z - sigma**2 / 2)
+        income[h] = level / income_norm[j]
         owner[h] = rng.uniform(seed, h, -1, rng.SYNTH_TENURE) < owner_share[p]
+        abroad = border_cum[j, n_poles - 1] if n_poles > 0 else 0.0
+        u = rng.uniform(seed, h, -1, rng.SYNTH_JOB)
         if not is_worker[p]:
             job[h] = -1
-        elif rng.uniform(seed, h, -1, rng.SYNTH_JOB) < local_job_share:
+        elif u < abroad:  # the same draw picks the pole
+            k = 0
+            while k < n_poles - 1 and u >= border_cum[j, k]:
+                k += 1
+            job[h] = n_terr + k
+            income[h] = income[h] * wage_ratio[k]
+        elif (u - abroad) / (1.0 - abroad) < local_job_share:
             job[h] = j
         else:
             job[h] = pole[j]

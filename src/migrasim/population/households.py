@@ -194,7 +194,9 @@ def synthesize(territories: Territories, params: HouseholdParams, profiles: list
         median_income=df["income_month"].to_numpy(float), sigma=float(params.income_sigma),
         owner_share=table_array(params.owner_share, profiles),
         is_worker=np.array([p in workers for p in profiles]),
-        local_job_share=float(params.local_job_share), pole=territories.pole))
+        local_job_share=float(params.local_job_share), pole=territories.pole,
+        border_cum=np.cumsum(territories.border, axis=1), wage_ratio=territories.wage_ratio,
+        income_norm=territories.income_premium))
     hh.update_budget(slice(None), table_array(params.housing_factor, profiles))
     hh.age[:] = draw_ages(seed, np.arange(n), hh.profile, params.age_shares, profiles, -1)
     hh.update_segment(slice(None))

@@ -25,8 +25,9 @@ class TypeIndex:
     keys (a dense lookup table over territories² × segments would take 180 MB)."""
 
     def __init__(self, n_territories: int, n_segments: int, home: np.ndarray,
-                 segment: np.ndarray, job: np.ndarray):
-        self.n, self.P = n_territories, n_segments
+                 segment: np.ndarray, job: np.ndarray, n_sites: int | None = None):
+        # jobs are held at job sites: the territories, then the cross-border poles
+        self.n, self.P = (n_territories if n_sites is None else n_sites), n_segments
         keys = self._keys(home, segment, job)
         self.keys, self.id = np.unique(keys, return_inverse=True)
         self.id = self.id.astype(np.int32)

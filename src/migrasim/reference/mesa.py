@@ -171,11 +171,11 @@ class HouseholdAgent(mesa.Agent):
         teleworker changes job without moving)."""
         m = self.model
         share = (5.0 - self.telework_days) / 5.0
-        far = [q for q in m.poles if m.commute_min[q][self.home] * share > m.max_commute]
+        far = [q for q in m.poles if m.commute_min[self.home][q] * share > m.max_commute]
         if not far:
             return -1
         cumulative = list(accumulate(
-            math.exp(math.log(max(m.dwellings[q], 1)) - m.job_decay * m.log_dist[self.home][q])
+            math.exp(math.log(max(m.pole_size(q), 1)) - m.job_decay * m.site_log_dist[self.home][q])
             for q in far))
         return far[pick(cumulative, self.draw(crn.JOB_PLACE) * cumulative[-1])]
 
@@ -326,15 +326,18 @@ class MesaReference(mesa.Model):
         self.kind = t.kind_index.tolist()
         self.hier = t.hierarchy_index.tolist()
         self.pole = t.pole.tolist()
-        self.poles = sorted(set(self.pole))  # the employment poles
-        self.median_income = t.array("income_month").tolist()
+        # the employment poles: the territories' nearest, then those across the border
+        self.poles = sorted(set(self.pole)) + [len(t) + k for k in range(len(t.border_poles))]
+        self.border_mass = sub.decision.border_mass.tolist()  # dwellings a pole abroad weighs
+        self.median_income = (t.array("income_month") / t.income_premium).tolist()  # French job
         self.urban_score = choice.urban.tolist()  # 1 for urban classes (return bonus)
         self.amenities = choice.scores["amenities"].tolist()
         self.services = choice.scores["services"].tolist()
         self.broadband = choice.scores["broadband"].tolist()
         self.coworking = choice.scores["coworking"].tolist()
         self.log_dist = choice.log_dist.tolist()
-        self.commute_min = choice.commute_min.tolist()
+        self.commute_min = choice.commute_min.tolist()  # home row × job site
+        self.site_log_dist = choice.site_log_dist.tolist()
         self.price = market.price.tolist()
         self.price0 = market.initial_price.tolist()
         self.rent = market.rent.tolist()
@@ -658,6 +661,11 @@ class MesaReference(mesa.Model):
                  + self.age_const[a][self.kind[j]]
                  for j in range(self.n)]
                 for p in range(len(self.profiles)) for a in range(N_AGES)]
+
+    def pole_size(self, q: int) -> float:
+        """Dwellings of employment pole ``q``, or those its jobs abroad weigh."""
+        n = len(self.dwellings)
+        return self.dwellings[q] if q < n else self.border_mass[q - n]
 
     def utility(self, j: int, segment: int, home: int, job: int, telework: float,
                 inv_budget: float, bonus: float, around_job: bool = False) -> float:

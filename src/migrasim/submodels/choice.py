@@ -8,7 +8,8 @@ Utility of territory j for household h of profile p living in o:
                                                  constant, policy utility lever
       + same[p] · 1[j = o] + dist[p] · log(1 + km(o, j) / 10)
       + cost[p] · rent(j) / budget(h)             budget = income / housing factor
-      + commute[p] · minutes(j, job) · (5 − telework days) / 5
+      + commute[p] · minutes(j, job) · (5 − telework days) / 5   job: a territory or a
+                                                 pole across the border
       + (broadband[p] · bb(j) + coworking[p] · cw(j) + amenities_telework[p] · amen(j))
         · telework days / 5                      (where one teleworks, the place matters)
       + return bonus · urban(j)                  failed projects only
@@ -116,8 +117,12 @@ class LocationChoice(Submodel):
         self.log_dist = np.log1p(dist / 10.0)
         road = model.config.territory.priors.job_access
         minutes_per_km = road.road_factor / road.speed_kmh * 60.0
-        self.commute_min = minutes_per_km * dist + p.commute_access_min  # job row × home
-        np.fill_diagonal(self.commute_min, p.commute_intra_min)
+        # one-way minutes from each home (row) to each job site: the territories, then
+        # the cross-border poles (Territories.n_sites)
+        self.commute_min = minutes_per_km * t.site_distance_km + p.commute_access_min
+        np.fill_diagonal(self.commute_min[:, :len(t)], p.commute_intra_min)
+        self.site_log_dist = np.log1p(t.site_distance_km / 10.0)  # home row × job site
+        self.site_commute = np.ascontiguousarray(self.commute_min.T)  # job site row × home
         self.urban = np.isin(t.df["hierarchy"], URBAN).astype(np.float64)
         c, f32, s = self.coef, choice.F32, self.scores
         self.static = {  # float32 tables that never change, one row per segment
@@ -125,7 +130,7 @@ class LocationChoice(Submodel):
             "tele": _by_segment(c["broadband"][:, None] * s["broadband"] + c["coworking"][:, None]
                                * s["coworking"] + c["amenities_telework"][:, None]
                                * s["amenities"]).astype(f32),
-            "commute": np.ascontiguousarray(self.commute_min.T, dtype=f32),
+            "commute": np.ascontiguousarray(self.commute_min.T, dtype=f32),  # site row
             "urban": self.urban.astype(f32),
             "dist_coef": (c["distance"][:, None] * self.distance_factor[None, :]).reshape(-1)
             .astype(f32),

@@ -120,7 +120,15 @@ class MoveDecision(Submodel):
         self.type_sums = np.zeros((3, 0))          # hazard sums by household type
         empty = np.empty(0, dtype=np.int64)
         self.old_jobs = (empty, empty)             # job changers and their former jobs
-        self.poles = np.unique(model.territories.pole).astype(np.int64)  # employment poles
+        t = model.territories
+        # employment poles: the territories' nearest poles, then those across the border,
+        # weighing as many dwellings as the study area's commuters to them would occupy
+        self.poles = np.concatenate([np.unique(t.pole), len(t) + np.arange(len(t.border_poles))
+                                     ]).astype(np.int64)
+        rate = model.config.territory.priors.cross_border.employment_rate
+        commuters = (t.array("population") * rate) @ t.border
+        per_worker = t.array("dwellings").sum() / max(t.array("population").sum() * rate, 1.0)
+        self.border_mass = commuters * per_worker * model.scale
 
     def decide(self, model: MigrationModel, month: int,
                shock: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -152,9 +160,10 @@ class MoveDecision(Submodel):
         self.old_jobs = (who[:0], hh.job[who[:0]])
         if who.size == 0:
             return
-        poles, choice = self.poles, model.submodels.choice
-        labour = jobs.Labour(poles, np.log(np.maximum(model.stock.dwellings[poles], 1.0)),
-                             choice.log_dist, choice.commute_min,
+        poles, choice, n = self.poles, model.submodels.choice, len(model.territories)
+        mass = np.concatenate([model.stock.dwellings[poles[poles < n]], self.border_mass])
+        labour = jobs.Labour(poles, np.log(np.maximum(mass, 1.0)), choice.site_log_dist,
+                             choice.site_commute,
                              float(model.submodels.relocation.params.max_commute_min),
                              float(self.params.job_change.distance_decay))
         new = jobs.new_jobs(model.seed, month, who, hh.home, hh.telework_days, labour)

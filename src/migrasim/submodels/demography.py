@@ -197,7 +197,7 @@ class Demography(Submodel):
         z = np.sqrt(-2 * np.log1p(-rng.uniforms(seed, ids, month, rng.SYNTH_INCOME))) * np.cos(
             2 * np.pi * rng.uniforms(seed, ids, month, rng.SYNTH_INCOME_ANGLE))
         sigma = model.config.model.households.income_sigma
-        median = t.array("income_month")[origin]
+        median = t.array("income_month")[origin] / t.income_premium[origin]  # a French job
         hh.income[ids] = (median * model.submodels.economy.income_index
                           * self.income_factor[hh.profile[ids]]
                           * np.exp(sigma * z - sigma**2 / 2))

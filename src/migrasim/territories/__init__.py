@@ -24,19 +24,21 @@ from migrasim.errors import ConfigError, TerritoryDataError
 from migrasim.territories import priors
 from migrasim.territories.classification import AREAS, HIERARCHY, KINDS
 from migrasim.territories.data.names import normalise
-from migrasim.territories.geo import distance_matrix_km
+from migrasim.territories.geo import distance_matrix_km, haversine_km
 
 SHIPPED = Path(__file__).parent / "data" / "shipped"
 CONFIG = Path(__file__).parents[1] / "configs" / "territory" / "default.yaml"
 
-IDENTITY = ("name", "kind", "departement", "region", "zone", "hierarchy", "pole")
+IDENTITY = ("name", "kind", "departement", "region", "zone", "hierarchy", "pole", "border_pole")
 # Columns the model derives the priors from: overriding them re-derives the priors.
 BASE = ("population", "n_communes", "lat", "lon", "centroid_quality", "dist_metropole_km",
-        "dist_paris_km")
+        "dist_paris_km", *priors.GEOGRAPHY)
 # Counts, summed when commune-level data are aggregated to EPCI; the rest are
 # population-weighted means.
 EXTENSIVE = ("population", "households", "dwellings", "main_residences", "vacant", "secondary")
-SIGNED_RANGES = {"lat": (-90.0, 90.0), "lon": (-180.0, 180.0)}
+SIGNED_RANGES = {"lat": (-90.0, 90.0), "lon": (-180.0, 180.0),
+                 "altitude_m": priors.GEOGRAPHY["altitude_m"]}
+POLE_COLUMNS = ("name", "country", "geonameid", "lat", "lon", "population")
 _CODES = {"code": str, "epci": str, "departement": str, "region": str}
 
 
@@ -48,21 +50,37 @@ def default_config() -> dict:
 def read_shipped() -> tuple[pd.DataFrame, pd.DataFrame]:
     """The shipped EPCI and commune tables, as built, without priors."""
     epci = pd.read_csv(SHIPPED / "epci.csv", dtype=_CODES).set_index("code")
+    blank = [""]
     communes = pd.read_csv(SHIPPED / "communes.csv", dtype=_CODES, keep_default_na=False,
-                           na_values={"lat": [""], "lon": [""]})
+                           na_values={"lat": blank, "lon": blank, "dist_sea_km": blank,
+                                      "altitude_m": blank})
     return epci, communes
+
+
+def read_border_poles() -> pd.DataFrame:
+    """The cross-border employment poles (GeoNames places beyond the border that draw
+    French-resident commuters), as built."""
+    return pd.read_csv(SHIPPED / "border_poles.csv", keep_default_na=False)
 
 
 class Territories:
     """The EPCI of a study area: a DataFrame view plus contiguous arrays for kernels.
 
-    Row ``i`` of :attr:`df` is territory ``i`` of every array the model uses.
+    Row ``i`` of :attr:`df` is territory ``i`` of every array the model uses. Jobs are
+    held at *job sites*: the territories (``0 … n−1``), then the cross-border poles
+    (``n + k`` for row ``k`` of :attr:`border_poles`); :attr:`border` holds the share of
+    each territory's workers employed at each pole.
     """
 
-    def __init__(self, df: pd.DataFrame, communes: pd.DataFrame, groups: Mapping[str, list]):
+    def __init__(self, df: pd.DataFrame, communes: pd.DataFrame, groups: Mapping[str, list],
+                 border_poles: pd.DataFrame | None = None, border: np.ndarray | None = None):
         self.df = df
         self.communes = communes
         self.groups = {k: [str(c) for c in v] for k, v in groups.items()}
+        self.border_poles = (border_poles if border_poles is not None
+                             else pd.DataFrame(columns=[*POLE_COLUMNS, "wage_ratio"]))
+        self.border = (border if border is not None
+                       else np.zeros((len(df), len(self.border_poles))))
 
     def __len__(self) -> int:
         return len(self.df)
@@ -89,6 +107,30 @@ class Territories:
         area maps to the row itself: e.g. a pole beyond its edge)."""
         index = {c: i for i, c in enumerate(self.codes)}
         return np.array([index.get(c, i) for i, c in enumerate(codes)], dtype=np.int32)
+
+    @property
+    def n_sites(self) -> int:
+        """Job sites: the territories, then the cross-border poles."""
+        return len(self) + len(self.border_poles)
+
+    @property
+    def wage_ratio(self) -> np.ndarray:
+        """Income of a job at each cross-border pole relative to a French job."""
+        return self.border_poles["wage_ratio"].to_numpy(float) if len(self.border_poles) \
+            else np.zeros(0)
+
+    @property
+    def income_premium(self) -> np.ndarray:
+        """Factor of each territory's median income due to its cross-border jobs."""
+        return 1.0 + self.border @ (self.wage_ratio - 1.0)
+
+    @cached_property
+    def site_distance_km(self) -> np.ndarray:
+        """Great-circle distances from each territory to each job site (n × sites, km)."""
+        lat = np.concatenate([self.array("lat"), self.border_poles["lat"].to_numpy(float)])
+        lon = np.concatenate([self.array("lon"), self.border_poles["lon"].to_numpy(float)])
+        return haversine_km(self.array("lat")[:, None], self.array("lon")[:, None],
+                            lat[None, :], lon[None, :])
 
     @cached_property
     def pole(self) -> np.ndarray:
@@ -136,8 +178,10 @@ class Territories:
 
     def subset(self, positions: np.ndarray) -> Territories:
         """A smaller study area (e.g. a région) with the same columns."""
-        df = self.df.iloc[np.sort(positions)]
-        return Territories(df, self.communes[self.communes["epci"].isin(df.index)], self.groups)
+        rows = np.sort(positions)
+        df = self.df.iloc[rows]
+        return Territories(df, self.communes[self.communes["epci"].isin(df.index)], self.groups,
+                           self.border_poles, self.border[rows])
 
 
 def load(area: str = "metro", overrides: str | Path | pd.DataFrame | None = None,
@@ -161,10 +205,19 @@ def load(area: str = "metro", overrides: str | Path | pd.DataFrame | None = None
         table = read_overrides(overrides, epci, communes)
         base_cols = [c for c in table.columns if c in BASE]
         epci = _apply(epci, table[base_cols])
-    df = pd.concat([epci, priors.compute(epci, cfg["priors"])], axis=1)
+    poles = read_border_poles()
+    columns, border = priors.compute(epci, cfg["priors"], poles)
+    poles["wage_ratio"] = priors.wage_ratio(poles, cfg["priors"])
+    df = pd.concat([epci, columns], axis=1)
     if table is not None:
         df = _apply(df, table[[c for c in table.columns if c not in BASE]])
-    return Territories(df, communes, cfg.get("groups", {}))
+        # a user's cross-border share keeps the poles' split of the prior
+        total = border.sum(axis=1)
+        share = df["cross_border_share"].to_numpy(float)
+        weights = np.where(total[:, None] > 0, border / np.maximum(total, 1e-300)[:, None],
+                           1.0 / max(len(poles), 1))
+        border = weights * share[:, None]
+    return Territories(df, communes, cfg.get("groups", {}), poles, border)
 
 
 def study_area(section) -> Territories:
@@ -261,7 +314,8 @@ def _read_table(source) -> tuple[str, pd.DataFrame]:
 
 def _numeric(name: str, col: str, series: pd.Series) -> np.ndarray:
     out = np.empty(len(series))
-    lo, hi = SIGNED_RANGES.get(col, priors.RANGES.get(col, (0.0, np.inf)))
+    lo, hi = SIGNED_RANGES.get(col, priors.RANGES.get(col, priors.GEOGRAPHY.get(
+        col, (0.0, np.inf))))
     for i, v in enumerate(series.tolist()):
         try:
             x = float(v)
