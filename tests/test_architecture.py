@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "migrasim"
 LOZERE = ['territory.departements=["48"]']
 # Imports allowed inside functions: optional heavy dependencies, loaded when drawing.
-LAZY = {"matplotlib.colors", "matplotlib.pyplot", "migrasim.observation.plots"}
+LAZY = {"matplotlib.colors", "matplotlib.pyplot", "migrasim.observation.plots",
+        "submitit"}  # submitit: the calibration's cluster launcher, optional
 
 
 @pytest.fixture(scope="module")

@@ -506,15 +506,17 @@ SHOCKED = ["manager", "hybrid", "neo_rural", "retiree"]  # covid.yaml: who react
 def test_the_covid_shock_is_in_force_from_march_2020_to_june_2021_inclusive():
     """Its multipliers hit the listed profiles in Paris and the métropoles only, in its
     months only (both ends included); its preference multipliers likewise."""
-    shocks = make(scenario="covid", fit=False).submodels.shocks
+    model = make(scenario="covid", fit=False)
+    shocks, shock = model.submodels.shocks, model.config.scenario.shocks[0]
     during = np.ones((len(PROFILES), len(HIERARCHY)))
     rows = [PROFILES.index(p) for p in SHOCKED]
-    during[rows, HIERARCHY.index("paris")] = 1.30
-    during[rows, HIERARCHY.index("metropole")] = 1.15
+    during[rows, HIERARCHY.index("paris")] = shock.move_multiplier["paris"]
+    during[rows, HIERARCHY.index("metropole")] = shock.move_multiplier["metropole"]
+    assert (during > 1).sum() == 2 * len(SHOCKED)
     for month, expected, preference in (
             ("2020-02", np.ones_like(during), {}),
-            ("2020-03", during, {"amenities": 1.5, "services": 0.8}),
-            ("2021-06", during, {"amenities": 1.5, "services": 0.8}),
+            ("2020-03", during, dict(shock.preference)),
+            ("2021-06", during, dict(shock.preference)),
             ("2021-07", np.ones_like(during), {})):
         multiplier, pref = shocks.at(calendar.parse(month))
         np.testing.assert_array_equal(multiplier, expected, err_msg=month)
@@ -523,8 +525,9 @@ def test_the_covid_shock_is_in_force_from_march_2020_to_june_2021_inclusive():
 
 def test_a_shock_multiplies_the_move_hazards_of_its_profiles_in_its_classes_only():
     """Paris, Lyon and Lozère from February 2020, covid with and without its shock: the
-    same world in February; in March the hazards summed by household type are × 1.30
-    for the reacting profiles living in Paris, × 1.15 in the métropole, unchanged for
+    same world in February; in March the hazards summed by household type are × the
+    shock's Paris multiplier for the reacting profiles living in Paris, × its métropole
+    multiplier in the métropole (covid.yaml: calibrated), unchanged for
     everyone else, and the shock only adds movers among them (same draws)."""
     def run(*extra):
         return MigrationModel("covid", scale=0.001, months=2, rng=2, collect=False, overrides=[
@@ -532,6 +535,8 @@ def test_a_shock_multiplies_the_move_hazards_of_its_profiles_in_its_classes_only
             "model.equilibrium.enabled=false", *extra])
     shocked, calm = run(), run("scenario.shocks=[]")
     hier = shocked.territories.hierarchy_index
+    paris, metropole = (shocked.config.scenario.shocks[0].move_multiplier[c]
+                        for c in ("paris", "metropole"))
     for month in ("2020-02", "2020-03"):
         shocked.step()
         calm.step()
@@ -541,9 +546,10 @@ def test_a_shock_multiplies_the_move_hazards_of_its_profiles_in_its_classes_only
         factor = np.ones(sums_s.shape[1])
         if month == "2020-03":
             reacting = np.isin(profile, [PROFILES.index(p) for p in SHOCKED])
-            factor[reacting & (hier[home] == HIERARCHY.index("paris"))] = 1.30
-            factor[reacting & (hier[home] == HIERARCHY.index("metropole"))] = 1.15
-            assert (factor == 1.30).any() and (factor == 1.15).any() and (factor == 1).any()
+            factor[reacting & (hier[home] == HIERARCHY.index("paris"))] = paris
+            factor[reacting & (hier[home] == HIERARCHY.index("metropole"))] = metropole
+            assert (factor == paris).any() and (factor == metropole).any()
+            assert (factor == 1).any() and paris > 1 and metropole > 1
         np.testing.assert_allclose(sums_s, factor * sums_c, rtol=1e-12, err_msg=month)
         movers_s, movers_c = shocked.submodels.decision.movers, calm.submodels.decision.movers
         assert np.isin(movers_c, movers_s).all()

@@ -130,8 +130,10 @@ def test_a_regional_net_migration_target_is_met_in_simulated_households_a_month(
 @pytest.mark.parametrize("region, persons", TARGETS)
 def test_a_reachable_regional_target_is_met_with_the_default_damping(region, persons):
     """The targets of the previous test, which damping 0.5 meets, with the default
-    settings."""
-    m = _with_target(region, persons)
+    damping and the hand-set behaviour (``fitted=none``). With the fitted values, whose
+    same-territory term is weaker, the default damping leaves gaps of 0.003-0.13 on these
+    28-EPCI areas (damping 0.5 meets them, previous test): docs/calibration.md."""
+    m = _with_target(region, persons, "fitted=none")
     assert m.submodels.constants.report["max_gap"] < m.config.model.equilibrium.tolerance
 
 
