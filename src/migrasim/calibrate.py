@@ -159,7 +159,7 @@ def optimize(opts: dict, argv: list[str]) -> int:
     directory.mkdir(parents=True, exist_ok=True)
     table.to_csv(directory / "trials.csv", index=False)
     print(f"{opts['study']}: {study.finished(s)} trials ({ran} now, "
-          f"{ran / max(hours, 1e-9):.0f} an hour); best loss {study._best_value(s)}; "
+          f"{ran / max(hours, 1e-9):.0f} an hour); best loss {study.best_value(s)}; "
           f"pruned {int((table['state'] == 'PRUNED').sum()) if len(table) else 0}")
     return code
 

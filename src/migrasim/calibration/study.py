@@ -176,14 +176,15 @@ def watch(study: optuna.Study, procs: list[subprocess.Popen], n_trials: int,
         while any(p.poll() is None for p in procs):
             time.sleep(every)
             bar.update(min(finished(study), n_trials) - bar.n)
-            best = _best_value(study)
+            best = best_value(study)
             if best is not None:
                 bar.set_postfix(best=f"{best:.3g}")
         bar.update(min(finished(study), n_trials) - bar.n)
     return next((p.returncode for p in procs if p.returncode), 0)
 
 
-def _best_value(study: optuna.Study) -> float | None:
+def best_value(study: optuna.Study) -> float | None:
+    """The study's best loss, or None before its first finished trial."""
     try:
         return study.best_value
     except ValueError:
