@@ -31,6 +31,7 @@ CONFIG_DIR = Path(__file__).parents[1] / "configs"
 _OVERRIDE = re.compile(r"Could not override '([^']+)'")
 _MERGE = re.compile(r"Error merging override ([^=\s]+)=")
 _GROUP = re.compile(r"Could not find '([^'/]+)/([^']+)'")
+_PACKAGED = re.compile(r"Could not override '([^']+)'\.\s*Did you mean to override ([^?\s]+)\?")
 
 __all__ = ["CONFIG_DIR", "DEFAULT", "Config", "comparison", "compose", "configure", "jobs", "load",
            "scenarios", "validate"]
@@ -76,6 +77,12 @@ def _hydra_error(err: HydraException, overrides: list[str]) -> ConfigError:
     """Hydra's composition errors as one line, with the closest valid key."""
     text = str(err)
     full = getattr(err.__cause__, "full_key", None)  # e.g. scenario.shocks[0].untill
+    m = _PACKAGED.search(text)
+    if m:  # a group placed in a package, e.g. a scenario's telework future
+        value = next((a.split("=", 1)[1] for a in overrides
+                      if a.split("=", 1)[0].lstrip("+~") == m.group(1)), None)
+        return ConfigError(m.group(1), value, f"{m.group(2)}={value}",
+                           problem=f"{m.group(1)!r} is set inside another config")
     m = _OVERRIDE.search(text) or _MERGE.search(text)
     if m:
         target = m.group(1)  # as written, e.g. scenario.shocks.0.untill
@@ -149,6 +156,10 @@ def validate(cfg: Config | DictConfig | Mapping) -> Config:
 
 def _check_policies(config: Config, context: dict) -> None:
     groups = config.territory.groups
+    focus = config.scenario.focus
+    if isinstance(focus, str) and focus not in groups:
+        raise ConfigError("scenario.focus", focus, f"null, EPCI codes or one of the groups of "
+                          f"territory.groups {sorted(groups)}{suggest(focus, groups)}")
     for i, spec in enumerate(config.scenario.policies):
         key = f"scenario.policies[{i}]"
         if "_target_" not in spec:
