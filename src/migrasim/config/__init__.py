@@ -42,9 +42,10 @@ def scenarios() -> list[str]:
     return sorted(p.stem for p in (CONFIG_DIR / "scenario").glob("*.yaml"))
 
 
-def compose(overrides: Iterable[str] = ()) -> DictConfig:
-    """The main config with hydra-style overrides, without running hydra's app (not yet
-    checked: see :func:`load`)."""
+def compose(overrides: Iterable[str] = (), config_name: str = "config") -> DictConfig:
+    """The main config (or another primary config of ``configs/``, e.g. ``compare``) with
+    hydra-style overrides, without running hydra's app (not yet checked: see
+    :func:`load`)."""
     overrides = list(overrides)
     requested = [a.split("=", 1)[1] for a in overrides if a.startswith("scenario=")]
     for name in requested:
@@ -54,7 +55,7 @@ def compose(overrides: Iterable[str] = ()) -> DictConfig:
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-            cfg = hydra_compose(config_name="config", overrides=overrides)
+            cfg = hydra_compose(config_name=config_name, overrides=overrides)
     except HydraException as err:
         raise _hydra_error(err, overrides) from None
     except yaml.YAMLError as err:  # a config file that is not YAML
