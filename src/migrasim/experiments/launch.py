@@ -17,13 +17,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numba
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed, parallel_config
 from tqdm import tqdm
 
 from migrasim.config import Config
 from migrasim.errors import ConfigError
 from migrasim.experiments.results import Results
+from migrasim.model import MigrationModel
 from migrasim.observation import yearly
 from migrasim.territories import Territories, study_area
 
@@ -97,8 +100,6 @@ _AREAS: dict[str, Territories] = {}  # study areas of this process, by territory
 
 def run(job: Job) -> Outcome:
     """Run one job (in whatever process calls it)."""
-    from migrasim.model import MigrationModel  # numba kernels load in the worker
-
     if job.threads:
         limit_threads(job.threads)
     key = job.config.territory.model_dump_json()
@@ -128,8 +129,6 @@ def run(job: Job) -> Outcome:
 def limit_threads(threads: int) -> None:
     """At most ``threads`` numba threads in this process, waiting passively."""
     os.environ.setdefault("OMP_WAIT_POLICY", "passive")  # read when OpenMP first starts
-    import numba
-
     numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
 
 
@@ -156,8 +155,6 @@ def _tick(bar: tqdm, outcome: Outcome) -> Outcome:
 
 
 def _joblib(jobs: Sequence[Job], workers: int, threads: int, bar: tqdm) -> list[Outcome]:
-    from joblib import Parallel, delayed, parallel_config
-
     with parallel_config(backend="loky", n_jobs=workers, inner_max_num_threads=threads):
         outcomes = Parallel(return_as="generator")(delayed(run)(job) for job in jobs)
         return [_tick(bar, o) for o in outcomes]

@@ -21,12 +21,11 @@ import yaml
 
 from migrasim.config import Config, comparison, validate
 from migrasim.experiments.files import atomic_write
-from migrasim.observation import indicators, yearly
+from migrasim.observation import differences, indicators, maps, yearly
 from migrasim.territories import Territories, study_area
 
 if TYPE_CHECKING:
     from migrasim.model import MigrationModel
-    from migrasim.observation.differences import Differences
 
 TABLES = ("territories", "flows")
 
@@ -81,26 +80,23 @@ class Results:
 
         return plots.series(self, indicator, epci)
 
-    def compare(self, other: Results) -> Differences:
+    def compare(self, other: Results) -> differences.Differences:
         """This run minus ``other``, by EPCI and year (``.frame``, ``.plot()``,
         ``.map()``)::
 
             diff = res.compare(res.baseline)
             diff.plot("price_m2", epci="petr_haut_rouergue"); diff.map("net_migration")
         """
-        from migrasim.observation.differences import compare
-
         label = f"{self.config.scenario.name} (seed {self.config.seed}) − " \
                 f"{other.config.scenario.name} (seed {other.config.seed})"
-        return compare(yearly.by_epci(self), yearly.by_epci(other), self.area, label)
+        return differences.compare(yearly.by_epci(self), yearly.by_epci(other), self.area,
+                                   label)
 
     def map(self, column: str = "price_m2", **options):
         """A column on the map (observation/maps.py ``map``)::
 
             res.map("price_m2"); res.map("vacancy", month="2020-06")
         """
-        from migrasim.observation import maps
-
         return maps.map(self, column, **options)
 
     def __repr__(self) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import matplotlib.pyplot as plt
 import pandas as pd
 
 from migrasim.observation.areas import select
@@ -43,6 +42,8 @@ class Differences:
     def plot(self, indicator: str = "price_m2", epci=None, ax=None):
         """The difference by year: its median over the EPCI with the 10-90 % range
         between EPCI, and one line per selected EPCI (``epci``: codes or a group)."""
+        import matplotlib.pyplot as plt
+
         rows = self._rows(indicator)
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 3.5))
