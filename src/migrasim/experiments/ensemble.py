@@ -152,6 +152,8 @@ class Ensemble:
                 res._area = self.area
                 if name != self.reference:
                     res.baseline = runs[self.reference][i]
+                    for measured in ("destabilisation", "summary"):  # now against it
+                        res.__dict__.pop(measured, None)
 
     @property
     def results(self) -> dict[str, list[Results]]:
