@@ -57,7 +57,7 @@ def series(comparison: pd.DataFrame, indicators: Sequence[str], area: str, paire
     axes[0, 0].legend(fontsize=8)
     kind = "paired difference with " + reference if paired else "level"
     fig.suptitle(f"{area}: median and 10-90 % band over seeds ({kind})", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.98))
     return fig
 
 
@@ -109,9 +109,10 @@ def difference_map(comparison_epci: pd.DataFrame, area, scenario: str, indicator
                          f"{sorted(set(comparison_epci['indicator']))}, scenarios "
                          f"{sorted(set(comparison_epci['scenario']))}")
     values = rows.set_index("epci")["diff_q50"].reindex(area.df.index).to_numpy(float)
-    ax = plot_map(area, values=values, center=0.0, label=UNITS.get(indicator, ""),
-                  title=f"{indicator} at the end: {scenario} − {reference} (median of the "
-                        "paired differences)")
+    ax = plot_map(area, values=values, center=0.0,
+                  label=f"difference ({UNITS.get(indicator, '')})",
+                  title=f"{indicator}: {scenario} − {reference}\n(median paired "
+                        "difference at the end of the run)")
     return ax.figure
 
 
