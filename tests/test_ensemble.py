@@ -136,3 +136,11 @@ def test_bad_input_fails_before_any_run(kwargs, message):
     with pytest.raises(ConfigError) as err:
         Ensemble(args.pop("scenarios"), **args)
     assert message in str(err.value)
+
+
+def test_an_ensemble_can_keep_only_its_indicators():
+    ens = Ensemble(["baseline", "covid"], seeds=1, workers=1, **TINY).run(
+        progress=False, keep=False)
+    assert set(ens.comparison["scenario"]) == {"baseline", "covid"}
+    with pytest.raises(FileNotFoundError, match="keep=False"):
+        _ = ens.results

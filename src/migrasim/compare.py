@@ -88,7 +88,7 @@ def _run(cfg: DictConfig) -> None:
     except (ConfigError, TerritoryDataError) as err:
         print(f"migrasim.compare: {err}", file=sys.stderr)
         raise SystemExit(2) from None
-    ens.run(progress=bool(cfg.progress), directory=out if cfg.runs else None)
+    ens.run(progress=bool(cfg.progress), directory=out if cfg.runs else None, keep=False)
     ens.save(out, figures=bool(cfg.figures), runs=bool(cfg.runs))
     print(f"migrasim.compare: {len(ens.scenarios)} scenarios × {len(ens.seeds)} seeds, "
           f"reference {ens.reference}: results in {out}")

@@ -98,16 +98,18 @@ class Ensemble:
         """The checked config of one run."""
         return self.configs[scenario].model_copy(update={"seed": seed})
 
-    def run(self, progress: bool = True, directory: str | Path | None = None) -> Ensemble:
+    def run(self, progress: bool = True, directory: str | Path | None = None,
+            keep: bool = True) -> Ensemble:
         """Run the reference for every seed, then every other scenario with that seed's
         constants. With ``directory``, each run is saved there (``runs/SCENARIO/seedN``)
-        by its worker and reopened on demand, so memory holds only the indicators."""
+        by its worker and reopened on demand, so memory holds only the indicators; without
+        it, each run's tables are kept in memory, or dropped with ``keep=False``."""
         runs_dir = Path(directory) / "runs" if directory is not None else None
 
         def job(name: str, seed: int, constants: np.ndarray | None, measured: list[str]) -> Job:
             where = None if runs_dir is None else str(runs_dir / name / f"seed{seed}")
             return Job(self.config(name, seed), constants, self._named(measured),
-                       directory=where)
+                       directory=where, tables=keep)
 
         first = execute([job(self.reference, s, None, self.scenarios) for s in self.seeds],
                         self.launcher, progress, f"{self.reference} (reference)")
@@ -138,8 +140,8 @@ class Ensemble:
             if missing else []
         for note in self.notes:
             log.info("ensemble: %s", note)
-        self._runs_dir = runs_dir
-        if runs_dir is None:
+        self._runs_dir, self._runs = runs_dir, None
+        if runs_dir is None and all(o.results is not None for o in outcomes):
             by = {(o.scenario, o.seed): o.results for o in outcomes}
             self._runs = {n: [by[n, s] for s in self.seeds] for n in self.scenarios}
             self._link(self._runs)
@@ -161,8 +163,8 @@ class Ensemble:
         runs were saved by their workers)."""
         if self._runs is None:
             if self._runs_dir is None or not self._runs_dir.exists():
-                raise FileNotFoundError("no runs: run() the ensemble first, or it was "
-                                        "saved without its runs")
+                raise FileNotFoundError("no runs: run() the ensemble first (it ran with "
+                                        "keep=False, or was saved without its runs)")
             self._runs = {n: [Results.load(self._runs_dir / n / f"seed{s}")
                               for s in self.seeds] for n in self.scenarios}
             self._link(self._runs)

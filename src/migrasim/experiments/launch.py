@@ -37,13 +37,14 @@ LAUNCHERS = ("joblib", "submitit_local", "submitit_slurm")
 class Job:
     """One run: its checked config, the territory constants to reuse (None: fit them),
     the areas to measure (``{for_scenario: {area: codes or None}}``), the numba threads,
-    and the directory to save it in (None: return its tables)."""
+    the directory to save it in, and whether to return its tables (when not saved)."""
 
     config: Config
     constants: np.ndarray | None
     areas: dict[str, dict[str, list[str] | None]]
     threads: int = 0  # 0: leave the process's threads as they are
     directory: str | None = None
+    tables: bool = True
 
 
 @dataclass
@@ -120,7 +121,7 @@ def run(job: Job) -> Outcome:
                   constants, yearly.missing(res))
     if job.directory is not None:
         res.save(job.directory, figures=False)
-    else:
+    elif job.tables:
         res._area = None  # the parent has the study area; do not send it back
         out.results = res
     return out
