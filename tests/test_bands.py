@@ -179,3 +179,14 @@ def test_focus_overrides_name_the_territory_key_once_it_exists(monkeypatch):
     assert focus.focus_overrides(scenarios, groups) == ['territory.focus=["1","2","7"]']
     assert focus.focus_overrides(scenarios[:1], groups) == ["territory.focus=petr"]
     assert focus.focus_overrides([SimpleNamespace(focus=None)], groups) == []
+
+
+def test_maps_get_the_median_and_the_paired_difference_by_epci():
+    epci = pd.DataFrame({"scenario": ["ref"] * 3 + ["s"] * 3, "seed": [1, 2, 3] * 2,
+                         "epci": "A", "price_m2": [1.0, 2.0, 6.0, 2.0, 4.0, 7.0]})
+    table = bands.by_epci(epci, ["ref", "s"], "ref").set_index("scenario")
+    assert table.loc["s", "q50"] == 4.0                     # median of 2, 4, 7
+    # paired differences 1, 2, 1 → sorted 1, 1, 2: q10 1, q50 1, q90 1 + 0.8·(2 − 1)
+    assert table.loc["s", ["diff_q10", "diff_q50", "diff_q90"]].tolist() == pytest.approx(
+        [1.0, 1.0, 1.8])
+    assert table.loc["ref", ["diff_q10", "diff_q50", "diff_q90"]].isna().all()

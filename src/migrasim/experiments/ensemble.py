@@ -182,21 +182,7 @@ class Ensemble:
     def comparison_epci(self) -> pd.DataFrame:
         """By scenario, EPCI and end-of-run indicator (yearly.run_end): the median over
         seeds and the quantiles of the paired difference."""
-        long = self.epci.melt(id_vars=["scenario", "seed", "epci"], var_name="indicator")
-        key = ["epci", "indicator", "seed"]
-        ref = long[long["scenario"] == self.reference].set_index(key)["value"]
-        frames = []
-        for name in self.scenarios:
-            level = long[long["scenario"] == name].set_index(key)["value"]
-            diff = level - ref.reindex(level.index)
-            by = ["epci", "indicator"]
-            table = level.groupby(level=by).median().rename("q50").to_frame()
-            qs = diff.groupby(level=by).quantile(list(bands.QUANTILES)).unstack()
-            table[[f"diff_{q}" for q in bands.NAMES]] = qs.to_numpy() \
-                if name != self.reference else np.nan
-            frames.append(table.reset_index().assign(scenario=name))
-        return pd.concat(frames, ignore_index=True)[
-            ["scenario", "epci", "indicator", "q50", "diff_q10", "diff_q50", "diff_q90"]]
+        return bands.by_epci(self.epci, self.scenarios, self.reference)
 
     def quantiles(self, indicator: str | None = None, area: str | None = None,
                   paired: bool = False, statistic: str = "runs") -> pd.DataFrame:
@@ -215,22 +201,8 @@ class Ensemble:
             else:
                 table = table.drop(columns=[f"diff_{q}" for q in bands.NAMES])
             return _select(table, indicator, area).reset_index(drop=True)
-        rows = []
-        runs = self._ran()
-        for name in self.scenarios:
-            if paired and name == self.reference:
-                continue
-            values = (bands.paired(runs, name, self.reference) if paired
-                      else bands.levels(runs, name))
-            for (ind, ar, year), group in values.groupby(level=bands.KEY, sort=False):
-                finite = group.to_numpy(float)
-                finite = finite[np.isfinite(finite)]
-                if len(finite) == 0:
-                    continue
-                low, high = bands.mean_band(finite)
-                rows.append({"scenario": name, "indicator": ind, "area": ar, "year": year,
-                             "mean": float(finite.mean()), "low": low, "high": high})
-        return _select(pd.DataFrame(rows), indicator, area).reset_index(drop=True)
+        table = bands.mean_bands(self._ran(), self.scenarios, self.reference, paired)
+        return _select(table, indicator, area).reset_index(drop=True)
 
     def plot(self, indicator: str | Sequence[str] = "price_m2", area: str = "national",
              paired: bool = False):

@@ -102,6 +102,44 @@ def _costs(runs: pd.DataFrame, scenario: str, reference: str) -> pd.DataFrame:
     return pd.DataFrame(list(rows.values()), index=index, columns=list(NAMES))
 
 
+def by_epci(epci: pd.DataFrame, scenarios: list[str], reference: str) -> pd.DataFrame:
+    """From each run's end-of-run values by EPCI (columns scenario, seed, epci and the
+    indicators): the median over seeds and the quantiles of the paired difference, by
+    scenario, EPCI and indicator (NaN differences for the reference)."""
+    long = epci.melt(id_vars=["scenario", "seed", "epci"], var_name="indicator")
+    key, by = ["epci", "indicator", "seed"], ["epci", "indicator"]
+    ref = long[long["scenario"] == reference].set_index(key)["value"]
+    frames = []
+    for name in scenarios:
+        level = long[long["scenario"] == name].set_index(key)["value"]
+        table = level.groupby(level=by).median().rename("q50").to_frame()
+        diff = _quantiles(level - ref.reindex(level.index), by).add_prefix("diff_")
+        table = table.join(diff * np.nan if name == reference else diff)
+        frames.append(table.reset_index().assign(scenario=name))
+    return pd.concat(frames, ignore_index=True)[
+        ["scenario", "epci", "indicator", "q50", *(f"diff_{q}" for q in NAMES)]]
+
+
+def mean_bands(runs: pd.DataFrame, scenarios: list[str], reference: str,
+               differences: bool) -> pd.DataFrame:
+    """The mean over seeds and its bootstrap band (:func:`mean_band`) by scenario,
+    indicator, area and year, of the levels or of the paired ``differences``."""
+    rows = []
+    for name in scenarios:
+        if differences and name == reference:
+            continue
+        values = paired(runs, name, reference) if differences else levels(runs, name)
+        for (indicator, area, year), group in values.groupby(level=KEY, sort=False):
+            finite = group.to_numpy(float)
+            finite = finite[np.isfinite(finite)]
+            if len(finite):
+                low, high = mean_band(finite)
+                rows.append({"scenario": name, "indicator": indicator, "area": area,
+                             "year": year, "mean": float(finite.mean()), "low": low,
+                             "high": high})
+    return pd.DataFrame(rows)
+
+
 def mean_band(values: np.ndarray, draws: int = 2000, seed: int = 0) -> tuple[float, float]:
     """10 % and 90 % quantiles of the mean over seeds, by bootstrap over the seeds (a
     fixed generator: the same values give the same band). It narrows as seeds are added,
