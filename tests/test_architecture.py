@@ -21,7 +21,8 @@ SRC = ROOT / "src" / "migrasim"
 LOZERE = ['territory.departements=["48"]']
 # Imports allowed inside functions: optional heavy dependencies, loaded when drawing.
 LAZY = {"matplotlib.colors", "matplotlib.pyplot", "migrasim.observation.plots",
-        "submitit"}  # submitit: the calibration's cluster launcher, optional
+        "migrasim.observation.band_figures",  # matplotlib, only when drawing
+        "submitit"}  # submitit: the cluster launcher of calibration and ensembles, optional
 
 
 @pytest.fixture(scope="module")

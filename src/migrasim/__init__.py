@@ -7,11 +7,11 @@ move local housing prices, and prices move them back.
 from migrasim import territories
 from migrasim.config import scenarios
 from migrasim.errors import ConfigError, TerritoryDataError
-from migrasim.experiments import Results, Simulation
+from migrasim.experiments import Ensemble, Results, Simulation
 from migrasim.model import MigrationModel
 from migrasim.observation.maps import plot_map
 from migrasim.territories import Territories
 
-__all__ = ["ConfigError", "MigrationModel", "Results", "Simulation", "Territories",
+__all__ = ["ConfigError", "Ensemble", "MigrationModel", "Results", "Simulation", "Territories",
            "TerritoryDataError", "plot_map", "scenarios", "territories"]
 __version__ = "0.1.0"

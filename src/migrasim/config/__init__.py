@@ -31,6 +31,7 @@ CONFIG_DIR = Path(__file__).parents[1] / "configs"
 _OVERRIDE = re.compile(r"Could not override '([^']+)'")
 _MERGE = re.compile(r"Error merging override ([^=\s]+)=")
 _GROUP = re.compile(r"Could not find '([^'/]+)/([^']+)'")
+_PACKAGED = re.compile(r"Could not override '([^']+)'\.\s*Did you mean to override ([^?\s]+)\?")
 
 __all__ = ["CONFIG_DIR", "DEFAULT", "Config", "comparison", "compose", "configure", "jobs", "load",
            "scenarios", "validate"]
@@ -41,9 +42,10 @@ def scenarios() -> list[str]:
     return sorted(p.stem for p in (CONFIG_DIR / "scenario").glob("*.yaml"))
 
 
-def compose(overrides: Iterable[str] = ()) -> DictConfig:
-    """The main config with hydra-style overrides, without running hydra's app (not yet
-    checked: see :func:`load`)."""
+def compose(overrides: Iterable[str] = (), config_name: str = "config") -> DictConfig:
+    """The main config (or another primary config of ``configs/``, e.g. ``compare``) with
+    hydra-style overrides, without running hydra's app (not yet checked: see
+    :func:`load`)."""
     overrides = list(overrides)
     requested = [a.split("=", 1)[1] for a in overrides if a.startswith("scenario=")]
     for name in requested:
@@ -53,7 +55,7 @@ def compose(overrides: Iterable[str] = ()) -> DictConfig:
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-            cfg = hydra_compose(config_name="config", overrides=overrides)
+            cfg = hydra_compose(config_name=config_name, overrides=overrides)
     except HydraException as err:
         raise _hydra_error(err, overrides) from None
     except yaml.YAMLError as err:  # a config file that is not YAML
@@ -76,6 +78,12 @@ def _hydra_error(err: HydraException, overrides: list[str]) -> ConfigError:
     """Hydra's composition errors as one line, with the closest valid key."""
     text = str(err)
     full = getattr(err.__cause__, "full_key", None)  # e.g. scenario.shocks[0].untill
+    m = _PACKAGED.search(text)
+    if m:  # a group placed in a package, e.g. a scenario's telework future
+        value = next((a.split("=", 1)[1] for a in overrides
+                      if a.split("=", 1)[0].lstrip("+~") == m.group(1)), None)
+        return ConfigError(m.group(1), value, f"{m.group(2)}={value}",
+                           problem=f"{m.group(1)!r} is set inside another config")
     m = _OVERRIDE.search(text) or _MERGE.search(text)
     if m:
         target = m.group(1)  # as written, e.g. scenario.shocks.0.untill
@@ -149,6 +157,10 @@ def validate(cfg: Config | DictConfig | Mapping) -> Config:
 
 def _check_policies(config: Config, context: dict) -> None:
     groups = config.territory.groups
+    focus = config.scenario.focus
+    if isinstance(focus, str) and focus not in groups:
+        raise ConfigError("scenario.focus", focus, f"null, EPCI codes or one of the groups of "
+                          f"territory.groups {sorted(groups)}{suggest(focus, groups)}")
     for i, spec in enumerate(config.scenario.policies):
         key = f"scenario.policies[{i}]"
         if "_target_" not in spec:

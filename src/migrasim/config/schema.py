@@ -272,11 +272,25 @@ class ModelConfig(Params):
     equilibrium: EquilibriumParams
 
 
+def _focus(value):
+    """A group name of territory.groups, or EPCI codes (numbers read by hydra become
+    strings); checked against the groups in ``config.validate``."""
+    if value is None or (isinstance(value, str) and value):
+        return value
+    if (isinstance(value, list) and value
+            and all(isinstance(v, str | int) and not isinstance(v, bool) for v in value)):
+        return [str(v) for v in value]
+    raise fail("null, a group of territory.groups or a non-empty list of EPCI codes")
+
+
 class ScenarioConfig(Params):
-    """``scenario`` (configs/scenario/NAME.yaml): telework path, shocks, policies."""
+    """``scenario`` (configs/scenario/NAME.yaml): telework path, shocks, policies, and the
+    area simulated at full scale (``focus``)."""
 
     name: Text
     description: str = ""
+    focus: Annotated[Any, BeforeValidator(_focus),
+                     Allowed("null, a group name or a list of EPCI codes")] = None
     telework: Annotated[list[TeleworkPeriod],
                         Allowed("a non-empty list of telework periods {from, share, days}")]
     shocks: list[Shock] = []

@@ -4,6 +4,9 @@
     res.territories, res.flows, res.destabilisation, res.summary
     res.save("outputs/mine")            # Parquet + JSON + YAML + figures, atomically
     res = migrasim.Results.load("outputs/mine")
+    res.plot("price_m2", epci="petr_haut_rouergue")     # monthly series, comparison dashed
+    res.map("price_m2")                                 # a column on the map
+    res.compare(res.baseline).plot("net_migration")     # differences by EPCI and year
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import yaml
 
 from migrasim.config import Config, comparison, validate
 from migrasim.experiments.files import atomic_write
-from migrasim.observation import indicators
+from migrasim.observation import differences, indicators, maps, yearly
 from migrasim.territories import Territories, study_area
 
 if TYPE_CHECKING:
@@ -66,6 +69,35 @@ class Results:
         if self.baseline is not None:
             summary["compared_to"] = self.baseline.config.scenario.name
         return summary
+
+    def plot(self, indicator: str = "price_m2", epci=None):
+        """A column of the territories table by month, over the study area or the EPCI
+        ``epci`` (a code, codes or a group name), the comparison run dashed::
+
+            res.plot("price_m2", epci="petr_haut_rouergue")
+        """
+        from migrasim.observation import plots
+
+        return plots.series(self, indicator, epci)
+
+    def compare(self, other: Results) -> differences.Differences:
+        """This run minus ``other``, by EPCI and year (``.frame``, ``.plot()``,
+        ``.map()``)::
+
+            diff = res.compare(res.baseline)
+            diff.plot("price_m2", epci="petr_haut_rouergue"); diff.map("net_migration")
+        """
+        label = f"{self.config.scenario.name} (seed {self.config.seed}) − " \
+                f"{other.config.scenario.name} (seed {other.config.seed})"
+        return differences.compare(yearly.by_epci(self), yearly.by_epci(other), self.area,
+                                   label)
+
+    def map(self, column: str = "price_m2", **options):
+        """A column on the map (observation/maps.py ``map``)::
+
+            res.map("price_m2"); res.map("vacancy", month="2020-06")
+        """
+        return maps.map(self, column, **options)
 
     def __repr__(self) -> str:
         months = self.territories["month"]

@@ -10,7 +10,8 @@
 
 When ``compare_to`` names a scenario (``baseline`` by default), it is run with the same
 seed, so each household gets the same draws in both runs (common random numbers) and the
-destabilisation measures compare against it.
+destabilisation measures compare against it. Both runs simulate the same focus area
+(``scenario.focus`` of either; experiments/focus.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Iterable
 from tqdm import tqdm
 
 from migrasim.config import DEFAULT, Config, comparison, configure
+from migrasim.experiments.focus import apply_overrides, focus_overrides
 from migrasim.experiments.results import Results
 from migrasim.model import MigrationModel
 from migrasim.submodels.levers import make_policies
@@ -38,11 +40,15 @@ class Simulation:
                  scale: float | None = None, months: int | None = None,
                  compare_to: str | None = DEFAULT, overrides: Iterable[str] = (),
                  config: Config | None = None, area: Territories | None = None):
-        self.config = configure(config, scenario=scenario, seed=seed, scale=scale,
-                                months=months, compare_to=compare_to, overrides=overrides)
-        other = self.config.compare_to
-        self.baseline_config = (comparison(self.config, other)
-                                if other and other != self.config.scenario.name else None)
+        config = configure(config, scenario=scenario, seed=seed, scale=scale,
+                           months=months, compare_to=compare_to, overrides=overrides)
+        other = config.compare_to
+        base = comparison(config, other) if other and other != config.scenario.name else None
+        # both runs simulate the same focus area (the union of their scenarios')
+        focus = focus_overrides([c.scenario for c in (config, base) if c is not None],
+                                config.territory.groups)
+        self.config = apply_overrides(config, focus)
+        self.baseline_config = apply_overrides(base, focus) if base is not None else None
         self.area = area if area is not None else study_area(self.config.territory)
         for policy in make_policies(self.config.scenario.policies):
             policy.select(self.area)  # its targets lie in the study area

@@ -44,3 +44,28 @@ def plot_map(territories, column: str | None = None, *, ax=None, values=None,
     if title:
         ax.set_title(title)
     return ax
+
+
+def map(res, column: str = "price_m2", *, month: str | None = None, ax=None, **options):
+    """A run's column on the map: a column of its territories table in ``month`` (the
+    last by default) or of its destabilisation table (e.g. ``price_vs_baseline_pct``).
+
+        migrasim.observation.maps.map(res, "price_m2")     # or res.map("price_m2")
+    """
+    t = res.territories
+    if column in t.columns and column not in ("month", "epci"):
+        month = month or t["month"].max()
+        rows = t[t["month"] == month]
+        if rows.empty:
+            raise ValueError(f"month {month!r} is not in this run; allowed: "
+                             f"{t['month'].min()}..{t['month'].max()}")
+        values, title = rows.set_index("epci")[column], f"{column}, {month}"
+    elif column in res.destabilisation.columns and column != "name":
+        values, title = res.destabilisation[column], f"{column} at the end of the run"
+    else:
+        allowed = sorted({*t.columns[2:], *res.destabilisation.columns} - {"name"})
+        raise ValueError(f"column {column!r} is not in this run; allowed: one of {allowed}")
+    values = values.reindex(res.area.df.index).to_numpy(float)
+    options.setdefault("title", title)
+    options.setdefault("label", column)
+    return plot_map(res.area, ax=ax, values=values, **options)

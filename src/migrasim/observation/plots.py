@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from migrasim.observation import indicators
+from migrasim.observation.areas import select
 from migrasim.observation.maps import plot_map
 from migrasim.territories.classification import HIERARCHY
 
@@ -40,6 +41,51 @@ def national(res):
     fig.suptitle(f"migrasim — {res.config.scenario.name}")
     fig.tight_layout()
     return fig
+
+
+# Columns averaged over EPCI (weighted by dwellings: of the first month for prices and
+# rents, so that a price series follows the same dwellings, of the month for vacancy);
+# every other column of the territories table is a count, summed.
+AVERAGED = {"price_m2": "first", "rent_month": "first", "vacancy": "month"}
+
+
+def series(res, indicator: str = "price_m2", epci=None, ax=None):
+    """A territories column by month over the whole study area or the EPCI ``epci``
+    (codes or a group), with the comparison run dashed."""
+    if indicator not in res.territories.columns or indicator in ("month", "epci"):
+        raise ValueError(f"indicator {indicator!r} is not a column of the territories table; "
+                         f"allowed: one of {sorted(res.territories.columns[2:])}")
+    codes = res.area.df.index[select(res.area, epci)]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.5))
+    months = sorted(res.territories["month"].unique())
+    for r, style in ((res, "-"), (res.baseline, "--")):
+        if r is None:
+            continue
+        t = r.territories[r.territories["epci"].isin(codes)]
+        ax.plot(np.arange(len(months)), _monthly(t, indicator), style,
+                label=r.config.scenario.name)
+    ticks = [i for i, m in enumerate(months) if m.endswith("-01")]
+    ax.set_xticks(ticks, [months[i][:4] for i in ticks])
+    where = "study area" if epci is None else (epci if isinstance(epci, str) and len(codes) > 1
+                                               else ", ".join(res.area.df.loc[codes, "name"]))
+    ax.set_title(f"{indicator}: {where}")
+    ax.set_ylabel(indicator)
+    ax.legend(fontsize=8)
+    return ax.figure
+
+
+def _monthly(t, column: str):
+    by = t.groupby("month", sort=True)
+    if column not in AVERAGED:
+        return by[column].sum().to_numpy()
+    if AVERAGED[column] == "first":
+        first = t[t["month"] == t["month"].min()].set_index("epci")["dwellings"]
+        weight = t["epci"].map(first)
+    else:
+        weight = t["dwellings"]
+    return ((t[column] * weight).groupby(t["month"]).sum()
+            / weight.groupby(t["month"]).sum()).to_numpy()
 
 
 def price_map(res):
