@@ -16,6 +16,9 @@ the run (a partial last year is not annualised):
 * ``newcomers_share``: share of the persons moving into an EPCI of the area from another
   EPCI who come from another département;
 
+* ``arrivals_<profile>``, ``departures_<profile>`` (areas other than ``national``): the
+  same moves between EPCI by profile (moves from and to abroad have no profile);
+
 and, when the run has them (policies that cost, cohorts of newcomers):
 
 * ``policy_cost_eur``: the policies' cost during the year (``policy_cost_eur`` column);
@@ -86,10 +89,13 @@ def area(res: Results, codes: Sequence[str] | None) -> pd.DataFrame:
     values.update(arrivals=arrivals, departures=departures,
                   net_migration=arrivals.sub(departures, fill_value=0.0),
                   newcomers_share=_newcomers_share(res, codes))
+    if codes is not None:
+        values.update(_by_profile(res.flows, codes, res.config.model.profiles))
     if "policy_cost_eur" in t.columns:
         values["policy_cost_eur"] = sub.groupby("year")["policy_cost_eur"].sum()
     values.update(_retained(getattr(res, "cohorts", None), codes))
-    counts = {"arrivals", "departures", "net_migration", "displaced", "policy_cost_eur"}
+    counts = {"arrivals", "departures", "net_migration", "displaced", "policy_cost_eur",
+              *(k for k in values if k.startswith(("arrivals_", "departures_")))}
     rows = []
     for name, series in values.items():
         series = series.reindex(years, fill_value=0.0) if name in counts else series
@@ -112,6 +118,21 @@ def _boundary_flows(flows: pd.DataFrame, sub: pd.DataFrame,
     if "to_abroad" in sub.columns:
         departures = departures.add(sub.groupby("year")["to_abroad"].sum(), fill_value=0.0)
     return arrivals, departures
+
+
+def _by_profile(flows: pd.DataFrame, codes: Sequence[str],
+                profiles: Sequence[str]) -> dict[str, pd.Series]:
+    """Households a year crossing the area's edge inward and outward, by profile (moves
+    between EPCI; moves from and to abroad are not recorded by profile)."""
+    into, out_of = flows["destination"].isin(codes), flows["origin"].isin(codes)
+    out = {}
+    for kind, rows in (("arrivals", flows[into & ~out_of]),
+                       ("departures", flows[out_of & ~into])):
+        by = rows.groupby(["profile", "year"])["households"].sum()
+        for p in profiles:
+            out[f"{kind}_{p}"] = by.xs(p, level="profile") if p in by.index.get_level_values(
+                "profile") else pd.Series(dtype=float)
+    return out
 
 
 def _newcomers_share(res: Results, codes: Sequence[str] | None) -> pd.Series:
