@@ -22,6 +22,7 @@ LOZERE = ['territory.departements=["48"]']
 # Imports allowed inside functions: optional heavy dependencies, loaded when drawing.
 LAZY = {"matplotlib.colors", "matplotlib.pyplot", "migrasim.observation.plots",
         "migrasim.observation.band_figures",  # matplotlib, only when drawing
+        "migrasim.observation.planner_report",
         "submitit"}  # submitit: the cluster launcher of calibration and ensembles, optional
 
 

@@ -28,7 +28,6 @@ from migrasim.config import CONFIG_DIR, compose
 from migrasim.errors import ConfigError, TerritoryDataError
 from migrasim.experiments.ensemble import Ensemble
 from migrasim.experiments.files import atomic_write
-from migrasim.observation import planner_report
 
 OWN = ("group", "ensemble", "pdf")
 
@@ -72,7 +71,7 @@ def preflight(arguments: list[str]) -> Ensemble:
 
 def write(ens: Ensemble, out: Path, group: str, pdf: bool = False) -> Path:
     """Write ``report.md``, its figures and (``pdf``) ``report.pdf`` into ``out``."""
-    from migrasim.observation import band_figures
+    from migrasim.observation import band_figures, planner_report  # matplotlib
 
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.md").unlink(missing_ok=True)  # written last: present means complete

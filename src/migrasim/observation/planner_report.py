@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.backends.backend_pdf import PdfPages
 
 from migrasim.observation import band_figures
 from migrasim.observation.planner import (
@@ -182,8 +183,6 @@ def figures(ens: Ensemble) -> dict:
 
 def pdf(path: str, text: str, figs: list) -> None:
     """The report as a PDF: the text on its first page(s), then the figures."""
-    from matplotlib.backends.backend_pdf import PdfPages
-
     lines = [w for line in text.splitlines() for w in (textwrap.wrap(line, 110) or [""])
              if not w.startswith("![")]
     with PdfPages(path) as doc:
