@@ -15,6 +15,7 @@ import pytest
 from migrasim import ConfigError, MigrationModel, Simulation, rng
 from migrasim.kernels.capacity import allocate
 from migrasim.kernels.construction import build
+from migrasim.model import SCHEDULE
 from migrasim.reference import MesaReference
 from migrasim.submodels import LocationChoice
 
@@ -113,8 +114,6 @@ def focused_run():
     """A year of the area with the PETR as focus, checked month by month: the split
     conserves weights and persons; the households' weights are the stock; weight changes
     only as households form, dissolve, arrive from abroad or leave for it."""
-    from migrasim.model import SCHEDULE
-
     schedule = [CheckedChoice if s is LocationChoice else s for s in SCHEDULE]
     m = MigrationModel("baseline", scale=0.01, months=12, seed=2, overrides=[AREA, FOCUS],
                        schedule=schedule)

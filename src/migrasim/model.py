@@ -81,8 +81,9 @@ class Territory(mesa.Agent):
         return float(self.model.submodels.market.rent[self.index])
 
     @property
-    def households(self) -> int:
-        return int(self.model.stock.occupied[self.index])
+    def households(self) -> float:
+        """Households living here, in base units (1 / scale real ones)."""
+        return float(self.model.stock.occupied[self.index])
 
     @property
     def vacancy(self) -> float:

@@ -72,7 +72,8 @@ def outside_choices(seed, month, movers, reason, hh, tables, focus, chunks):
 def split(seed, month, keys, share, slots):
     """The units of heavy movers (``keys``): slot s < ``slots[k]`` of mover k becomes a
     unit when its draw SPLIT + s is below the mover's focus ``share[k]``. Returns each
-    unit's mover (index into ``keys``), slot and key (rng.unit_key), by mover then slot."""
+    unit's mover (index into ``keys``) and key (rng.unit_key of the slot), by mover then
+    slot."""
     m = keys.shape[0]
     count = np.zeros(m, dtype=np.int64)
     for k in nb.prange(m):
@@ -82,17 +83,15 @@ def split(seed, month, keys, share, slots):
     start = np.cumsum(count) - count
     total = count.sum()
     mover = np.empty(total, dtype=np.int64)
-    slot = np.empty(total, dtype=np.int64)
     key = np.empty(total, dtype=np.uint64)
     for k in nb.prange(m):
         i = start[k]
         for s in range(slots[k]):
             if uniform(seed, keys[k], month, SPLIT + s) < share[k]:
                 mover[i] = k
-                slot[i] = s
                 key[i] = unit_key(keys[k], month, s)
                 i += 1
-    return mover, slot, key
+    return mover, key
 
 
 @nb.njit(cache=True)

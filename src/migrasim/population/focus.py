@@ -39,9 +39,9 @@ class FocusArea:
 
     def split(self, model: MigrationModel, tables: Tables,
               chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Split this month's heavy movers (``model.submodels.decision``, destinations
-        ``chosen``): the units join the movers, after them. Returns the destinations of
-        every mover and the positions of the units."""
+        """Split this month's heavy movers (``model.submodels.decision``; their
+        destinations in ``chosen`` are replaced): the units join the movers, after them.
+        Returns the destinations of every mover and the positions of the units."""
         d, hh, seed, month = model.submodels.decision, model.households, model.seed, model.month
         heavy = np.flatnonzero(hh.weight[d.movers] > self.unit * (1.0 + EPS))
         if heavy.size == 0:
@@ -51,7 +51,7 @@ class FocusArea:
             seed, month, who, d.why[heavy], hh.arrays(), tables, self.territories, CHUNKS)
         weight = hh.weight[who]
         slots = np.floor(weight / self.unit + EPS).astype(np.int64)
-        mover, _, keys = kernels.split(seed, month, hh.key[who], share, slots)
+        mover, keys = kernels.split(seed, month, hh.key[who], share, slots)
         sent = np.bincount(mover, minlength=who.size)
         # a household that sent every slot and has nothing left is the last unit itself
         last = (sent > 0) & (weight - sent * self.unit < self.unit * EPS)
@@ -60,8 +60,8 @@ class FocusArea:
         mover, keys = mover[keep], keys[keep]
         sent[last] -= 1
         hh.weight[who] = weight - sent * self.unit
-        stays = outside >= 0
-        chosen[heavy[stays]] = outside[stays]
+        stays = outside >= 0  # else every territory with a weight is in the focus: the
+        chosen[heavy[stays]] = outside[stays]  # choice among all of them stands
         chosen[heavy[last]] = kernels.inside_choices(seed, month, hh.key[who[last]],
                                                      inside[last], self.territories)
         units = self.add(model, who[mover], keys)

@@ -186,17 +186,17 @@ def kind_shares(params: HouseholdParams, profiles: list[str]) -> np.ndarray:
 
 def synthesize(territories: Territories, params: HouseholdParams, profiles: list[str],
                workers: list[str], scale: float, seed: int) -> Households:
-    """The initial population of a study area at ``scale`` for ``seed``: outside the focus
-    area, the area's households at ``scale`` shared among the territories by stochastic
-    rounding; in a focus territory, ``round(households × focus_scale)`` households of
-    weight ``scale / focus_scale``."""
+    """The initial population of a study area at ``scale`` for ``seed``: the area's
+    households at ``scale`` shared among the territories by stochastic rounding, but in a
+    focus territory ``round(households × focus_scale)`` households of weight
+    ``scale / focus_scale`` (the other territories get what they get without a focus)."""
     df = territories.df
     n_terr = len(df)
     households = df["households"].to_numpy(float)
-    focus = territories.focus
-    expected = np.where(focus, 0.0, households * scale)
+    expected = households * scale
     total = int(round(expected.sum()))
     count = allocate(expected, total, rng.draws(seed, n_terr, rng.SYNTH_TERRITORY))
+    focus = territories.focus
     count[focus] = np.round(households[focus] * territories.focus_scale).astype(np.int64)
     home = np.repeat(np.arange(n_terr, dtype=np.int32), count)
     n = home.shape[0]
