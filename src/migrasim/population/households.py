@@ -92,7 +92,8 @@ class HouseholdArrays(NamedTuple):
 
 @dataclass
 class Households:
-    """State of every simulated household; index = household id (stable across scenarios)."""
+    """State of every simulated household; index = household id (stable across scenarios
+    for the synthesised households; ``key`` identifies every household's draws)."""
 
     home: np.ndarray            # int32 territory position
     profile: np.ndarray         # int8 index into the profile list
