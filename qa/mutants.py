@@ -37,8 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 WORK = Path(os.environ.get("MIGRASIM_MUTANTS_WORK", ROOT / "qa" / ".work"))
 PACKAGE = Path("src/migrasim")
 # Cheap specification tests first: most mutants die within seconds.
-ORDER = ("test_indicators", "test_market", "test_levers", "test_streams", "test_submodels",
-         "test_choice", "test_model", "test_reference", "test_architecture",
+ORDER = ("test_indicators", "test_market", "test_focus", "test_levers", "test_streams",
+         "test_submodels", "test_choice", "test_model", "test_reference", "test_architecture",
          "test_territories", "test_config", "test_cli")
 BASELINE = "test_regression.py"
 
@@ -58,7 +58,7 @@ MUTANTS = (
            "commute_coef[p] * (_ONE - tw32)", "commute_coef[p]",
            "the commute term ignores telework days (no (1 − tw) factor)"),
     Mutant("choice.move-stream", "kernels/choice.py",
-           "uniform(seed, movers[k], month, CHOICE)", "uniform(seed, movers[k], month, CHOICE - 1)",
+           "uniform(seed, key_[k], month, CHOICE)", "uniform(seed, key_[k], month, CHOICE - 1)",
            "choices drawn from the move-decision stream"),
     Mutant("choice.same-territory-sign", "kernels/choice.py", "v[o] += same", "v[o] -= same",
            "the attachment to the home territory has the wrong sign"),
@@ -107,8 +107,8 @@ MUTANTS = (
            "for p in (profiles if s.profiles is None else s.profiles)]",
            "for p in profiles]", "a shock hits every profile, not the listed ones"),
     # Capacity, relocation, ageing
-    Mutant("capacity.dwelling-not-freed", "kernels/capacity.py", "vacant[o] += 1",
-           "vacant[o] += 0", "a mover's former dwelling is not freed"),
+    Mutant("capacity.dwelling-not-freed", "kernels/capacity.py", "vacant[o] += w",
+           "vacant[o] += 0.0 * w", "a mover's former dwelling is not freed"),
     Mutant("capacity.move-stream", "submodels/capacity.py", "rng.LOTTERY", "rng.MOVE",
            "the capacity lottery reuses the move-decision draws"),
     Mutant("relocation.internal-resets-clock", "submodels/relocation.py",
@@ -203,12 +203,28 @@ MUTANTS = (
            "calendar.parse(last) < calendar.parse(first)", "False",
            "a period ending before it starts is accepted"),
     Mutant("config.scale-zero", "config/schema.py",
-           "scale: number(0.0, 1.0, lo_open=True)", "scale: number(0.0, 1.0)",
+           "\n    scale: number(0.0, 1.0, lo_open=True)", "\n    scale: number(0.0, 1.0)",
            "scale=0 accepted (no households, NaN rates)"),
     Mutant("config.telework-order", "config/schema.py",
            "            if calendar.parse(self.telework[i].from_) <= calendar.parse(",
            "            if calendar.parse(self.telework[i].from_) < calendar.parse(",
            "two telework periods starting the same month accepted"),
+    # Focus area (population/focus.py, kernels/focus.py, config)
+    Mutant("focus.parent-keeps-weight", "population/focus.py",
+           "hh.weight[who] = weight - sent * self.unit", "hh.weight[who] = weight",
+           "a heavy mover keeps the weight its units took (weight created)"),
+    Mutant("focus.units-by-position", "population/focus.py",
+           "units = hh.grow(parents.size, keys=keys)", "units = hh.grow(parents.size)",
+           "units draw by their position: their draws depend on the units created before"),
+    Mutant("focus.heavy-into-focus", "kernels/focus.py", "                v[j] = F32(0.0)\n",
+           "", "the heavy remainder may also choose a focus territory"),
+    Mutant("focus.capacity-by-household", "submodels/capacity.py",
+           "hh.weight[decision.movers], model.stock.vacant",
+           "np.ones(decision.movers.size), model.stock.vacant",
+           "a unit takes and frees a whole base unit of dwellings"),
+    Mutant("focus.scale-unchecked", "config/schema.py",
+           "if self.territory.focus_scale < self.scale:", "if False:",
+           "a focus coarser than the rest of the area accepted"),
 )
 
 # Mutants that change no observable behaviour, and why (none may be counted as a gap).

@@ -328,7 +328,8 @@ UNKNOWN_KEYS = [
      "the keys ['petr_haut_rouergue'] (a new key: +territory.groups.petr_haut_rouerge=...)",
      "petr_haut_rouergue"),
     ("+territory.prior=1", "territory.prior",
-     "the keys ['area', 'departements', 'overrides', 'priors', 'groups']", "priors"),
+     "the keys ['area', 'departements', 'overrides', 'priors', 'groups', 'focus', "
+     "'focus_scale']", "priors"),
     ("territory.priors.price.maxx=1", "territory.priors.price.maxx", "the keys ['base', ", "max"),
     ("+model.choice.distance.stabel=-1", "model.choice.distance.stabel",
      f"the profiles {PROFILES}", "stable"),

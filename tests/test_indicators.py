@@ -322,10 +322,14 @@ SCALE = 0.004  # one simulated household stands for 1 / 0.004 = 250 real ones
 PROFILES = ["manager", "retiree"]
 
 
-def recorded(rows: list[dict], flow_keys: dict) -> tuple[Records, SimpleNamespace]:
-    """Records filled by hand, and the little of a model its tables read."""
+def recorded(rows: list[dict], flow_keys: dict,
+             flow_weights: dict | None = None) -> tuple[Records, SimpleNamespace]:
+    """Records filled by hand (moves of weight 1 unless ``flow_weights``), and the little
+    of a model its tables read."""
     rec = Records()
     rec.rows, rec.flow_keys = rows, flow_keys
+    rec.flow_weights = flow_weights or {year: [np.ones(k.size) for k in keys]
+                                        for year, keys in flow_keys.items()}
     rec.columns = {r.name: r for r in (*STOCK, *Relocation.results, *HousingMarket.results)}
     no_trend = SimpleNamespace(model=SimpleNamespace(  # persons per household held fixed
         demography=SimpleNamespace(household_size_trend=0.0)))  # (the trend: test below)
@@ -410,6 +414,17 @@ def test_flows_table_decodes_the_keys_and_weights_persons_by_the_origin_househol
     order = ["year", "origin", "destination", "profile", "age_class", "reason"]
     pd.testing.assert_frame_equal(got.sort_values(order).reset_index(drop=True), expected,
                                   check_dtype=False)
+
+
+def test_flows_count_each_move_by_the_weight_of_its_household():
+    """A household of a focus area weighs a fraction of a base unit (docs/focus.md): two
+    moves of weight 0.01 and one of 1 on the same row are 1.02 × 250 households."""
+    a_b_young_job = 10 * 8 + 4
+    rec, model = recorded(ROWS, {2019: [np.array([a_b_young_job] * 3)]},
+                          {2019: [np.array([0.01, 1.0, 0.01])]})
+    got = rec.flows_table(model)
+    assert got["households"].tolist() == pytest.approx([1.02 * 250])
+    assert got["persons"].tolist() == pytest.approx([1.02 * 250 * 2.0])
 
 
 # --- a real small run: the tables and the summary agree ----------------------------------

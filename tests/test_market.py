@@ -94,7 +94,7 @@ def test_a_territory_without_dwellings_is_priced_as_one_dwelling():
 
 def _build(price, floor, cap, rate, built, vacant, dwellings, base=0.0):
     construction.build(np.array(price, float), np.array(floor, float), np.array(cap, float),
-                       (base, rate), built, vacant, dwellings)
+                       (base, rate), built, vacant, dwellings, np.ones(len(price)))
 
 
 def test_builders_answer_prices_above_cost_and_finish_whole_dwellings():

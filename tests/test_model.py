@@ -86,11 +86,11 @@ def test_capacity_is_never_exceeded_and_households_and_dwellings_are_accounted_f
 
 
 def test_unlucky_movers_stay_and_count_as_unmet_demand():
-    vacant = np.array([0, 1, 5])
-    unmet = np.zeros(3, dtype=np.int64)
+    vacant = np.array([0.0, 1.0, 5.0])
+    unmet = np.zeros(3)
     chosen = np.array([1, 1, 1, 0], dtype=np.int32)
     origin = np.array([2, 2, 0, 0], dtype=np.int32)
-    moved = allocate(np.array([0, 1, 2, 3]), chosen, origin, vacant, unmet,
+    moved = allocate(np.array([0, 1, 2, 3]), chosen, origin, np.ones(4), vacant, unmet,
                      np.zeros(4, dtype=np.bool_))
     # one vacant dwelling in territory 1: the first in the lottery order gets it
     assert moved.tolist() == [True, False, False, True]
@@ -101,12 +101,13 @@ def test_unlucky_movers_stay_and_count_as_unmet_demand():
 def test_new_households_need_a_vacant_dwelling_even_at_home_and_free_none():
     """A forming household (or one from abroad) has no dwelling to swap or leave: it takes
     a vacant one, in its origin territory too, or does not form."""
-    vacant = np.array([0, 1, 1])
-    unmet = np.zeros(3, dtype=np.int64)
+    vacant = np.array([0.0, 1.0, 1.0])
+    unmet = np.zeros(3)
     chosen = np.array([2, 0, 0, 1, 2], dtype=np.int32)
     origin = np.array([1, 0, 0, 2, 2], dtype=np.int32)
     new = np.array([True, True, False, False, True])
-    moved = allocate(np.array([0, 1, 2, 3, 4]), chosen, origin, vacant, unmet, new)
+    moved = allocate(np.array([0, 1, 2, 3, 4]), chosen, origin, np.ones(5), vacant, unmet,
+                     new)
     # 0 takes territory 2's vacant dwelling and frees none in 1; 1 finds none at home
     # where 2, an existing household, moves within; 3 takes 1's and frees one in 2,
     # which 4 takes

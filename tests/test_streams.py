@@ -483,8 +483,9 @@ def test_capacity_serves_movers_in_the_order_of_their_lottery_draws(month, base)
     out = month.run(compiled=True, vacant=scarce)
     draws = [rng.uniform_py(SEED, int(h), month.month, rng.LOTTERY) for h in out.movers]
     unmet = np.zeros_like(out.unmet)
-    moved = allocate(np.argsort(draws, kind="stable"), out.chosen, out.origin, scarce.copy(),
-                     unmet, out.reason[out.movers] >= FORMATION)
+    moved = allocate(np.argsort(draws, kind="stable"), out.chosen, out.origin,
+                     np.ones(out.movers.size), scarce.copy(), unmet,
+                     out.reason[out.movers] >= FORMATION)
     assert np.array_equal(out.moved, moved) and np.array_equal(out.unmet, unmet)
     assert not out.moved.all()  # the lottery had something to decide
 

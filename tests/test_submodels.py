@@ -249,6 +249,7 @@ def movers(sampled):
     expected = np.zeros((n, n))
     np.add.at(expected, hh.home, REPLICAS * full)
     replicas = HouseholdArrays(*(np.repeat(a, REPLICAS) for a in hh))
+    replicas = replicas._replace(key=np.arange(replicas.key.size, dtype=np.uint64))
     return tables, replicas, expected
 
 
@@ -296,8 +297,9 @@ def test_without_mcfaddens_correction_sampled_choices_are_biased(sampled, movers
 
 def test_type_weights_and_means_are_hazard_weighted_sums_of_their_households():
     """Hand-checked on seven households in three types: the weight sums the ordinary
-    hazards, whose rate is the segment's (profile × age class); mean 1 / budget and
-    telework share are weighted by those hazards; a dissolved household weighs nothing."""
+    hazards times the households' weights, whose rate is the segment's (profile × age
+    class); mean 1 / budget and telework share are weighted by those; a household of
+    weight 0.25 (a focus area's) counts a quarter, a dissolved household nothing."""
     years = np.array([35, 35, 65, 35, 65, 25, 35]) * 12  # age classes 1, 1, 3, 1, 3, 0, 1
     hh = HouseholdArrays(
         home=np.array([0, 0, 1, 0, 1, 0, 0], dtype=np.int32),
@@ -311,7 +313,9 @@ def test_type_weights_and_means_are_hazard_weighted_sums_of_their_households():
         budget=np.array([2000.0, 1000.0, 3000.0, 4000.0, 2500.0, 2000.0, 1000.0]),
         age=years.astype(np.int16),
         segment=ages.segment(np.array([0, 0, 1, 0, 1, 0, 0]), years),
-        alive=np.array([True, True, True, True, True, True, False]))
+        alive=np.array([True, True, True, True, True, True, False]),
+        weight=np.array([1.0, 1.0, 1.0, 0.25, 1.0, 1.0, 1.0]),
+        key=np.arange(7, dtype=np.uint64))
     assert hh.segment.tolist() == [1, 1, 8, 1, 8, 0, 1]
     where = decision.Conditions(rent=np.array([500.0, 400.0]), hier=np.array([0, 0]),
                                 shock=np.ones((2, 5)), newcomer_hazard=np.array([1.0, 0.5]))
@@ -329,8 +333,8 @@ def test_type_weights_and_means_are_hazard_weighted_sums_of_their_households():
     types = household_types(index, decision.decide(1, 0, hh, where, hazards, index.id,
                                                     len(index), 8)[1])
     # segment 1 (profile 0, 30-44): owner; renter with burden 0.5 > 0.3: × 1.5 × (1 + 2 ×
-    # 0.2); owner; the dissolved household 6 counts for nothing
-    h0, h1, h3 = 0.01, 0.01 * 1.5 * 1.4, 0.01
+    # 0.2); owner of weight 0.25; the dissolved household 6 counts for nothing
+    h0, h1, h3 = 0.01, 0.01 * 1.5 * 1.4, 0.01 * 0.25
     # segment 8 (profile 1, 60-74): newcomer where newcomers' hazard is halved; renter with
     # burden 0.16: × 1.5
     h2, h4 = 0.02 * 0.5, 0.02 * 1.5

@@ -40,7 +40,7 @@ from migrasim.submodels import (
 from migrasim.submodels.demography import Demography
 from migrasim.submodels.economy import Economy
 from migrasim.submodels.levers import Levers
-from migrasim.territories import Territories, study_area
+from migrasim.territories import Territories, study_area, with_focus
 from migrasim.territories.stock import HousingStock
 
 SCHEDULE = (Economy, Policies, Telework, Shocks, MoveDecision, Demography, LocationChoice,
@@ -81,8 +81,9 @@ class Territory(mesa.Agent):
         return float(self.model.submodels.market.rent[self.index])
 
     @property
-    def households(self) -> int:
-        return int(self.model.stock.occupied[self.index])
+    def households(self) -> float:
+        """Households living here, in base units (1 / scale real ones)."""
+        return float(self.model.stock.occupied[self.index])
 
     @property
     def vacancy(self) -> float:
@@ -115,7 +116,8 @@ class MigrationModel(mesa.Model):
         super().__init__(rng=config.seed)
         self.config = config
         self.start_month = self.month = calendar.parse(config.start)
-        self.territories = area if area is not None else study_area(config.territory)
+        self.territories = (with_focus(area, config.territory) if area is not None
+                            else study_area(config.territory))
         m = config.model
         self.households: Households = synthesize(self.territories, m.households,
                                                  self.profiles, m.workers, self.scale,
@@ -126,7 +128,7 @@ class MigrationModel(mesa.Model):
         self.housing_factor = table_array(m.households.housing_factor, self.profiles)
         self.types = TypeIndex(len(self.territories), len(self.profiles) * N_AGES, hh.home,
                                hh.segment, hh.job, self.territories.n_sites)
-        self.stock = HousingStock.initial(self.territories, hh.home, hh.profile,
+        self.stock = HousingStock.initial(self.territories, hh.home, hh.profile, hh.weight,
                                           len(self.profiles), self.scale)
         self.levers = Levers.neutral(len(self.profiles), len(self.territories))
         monthly = [s if isinstance(s, Submodel) else s.from_config(config) for s in schedule]

@@ -4,6 +4,11 @@ A draw is a pure function of (seed, household, month, purpose): no generator sta
 so results do not depend on thread count or on the order in which other households
 are processed, and the same household gets the same draws in a baseline and a policy
 run. The mixing function is SplitMix64's finaliser (Steele et al., 2014).
+
+``household`` is the household's *key* (``Households.key``): its position for the
+synthesised households and those the demography creates, and for a unit split off a
+heavy household into the focus area (docs/focus.md) a key mixed from its parent's key,
+the month and its slot, with the top bit set so that it never equals a position.
 """
 
 from __future__ import annotations
@@ -20,12 +25,16 @@ SYNTH_AGE_CLASS, SYNTH_AGE = 20, 21
 # life stages and demography
 JOB, JOB_PLACE, RETIREMENT, NEO_RURAL = 6, 7, 8, 9
 DISSOLUTION, FORMATION, EMIGRATION, IMMIGRATION = 22, 23, 24, 25
+# focus area: slot k of a heavy mover goes to the focus with the draw SPLIT + k
+SPLIT = 2_000_000
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _C_MONTH = np.uint64(0xD1B54A32D192ED03)
 _C_PURPOSE = np.uint64(0xAEF17502108EF2D9)
+_C_SLOT = np.uint64(0x8CB92BA72F3D8DD7)
+_UNIT = np.uint64(1 << 63)  # the top bit of every unit's key: keys of positions lack it
 
 
 @nb.njit(inline="always", cache=True)
@@ -50,6 +59,14 @@ def uniforms(seed: int, households: np.ndarray, month: int, purpose: int) -> np.
     for i in nb.prange(households.shape[0]):
         out[i] = uniform(seed, households[i], month, purpose)
     return out
+
+
+@nb.njit(cache=True)
+def unit_key(parent, month, slot):
+    """Key of the unit that slot ``slot`` of household ``parent`` (a key) splits off in
+    ``month``: it depends on nothing else, so a unit keeps its draws in every scenario."""
+    z = _mix(np.uint64(parent) * _GOLDEN + np.uint64(month + 1) * _C_MONTH)
+    return _mix(z ^ (np.uint64(slot) + np.uint64(1)) * _C_SLOT) | _UNIT
 
 
 def draws(seed: int, n: int, purpose: int, month: int = -1) -> np.ndarray:

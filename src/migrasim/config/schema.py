@@ -34,6 +34,7 @@ from migrasim.params import (
     number,
     one_of,
     per_kind,
+    suggest,
 )
 from migrasim.population.households import HouseholdParams
 from migrasim.submodels.ageing import LifeParams
@@ -243,6 +244,19 @@ def _groups(value):
     return {str(name): [str(c) for c in codes] for name, codes in value.items()}
 
 
+FOCUS = "null, a group of territory.groups or a non-empty list of EPCI codes"
+
+
+def _focus(value):
+    """The focus area: a group name, or EPCI codes (numbers read by hydra become strings)."""
+    if value is None or isinstance(value, str):
+        return value
+    if (not isinstance(value, list) or not value
+            or not all(isinstance(v, str | int) and not isinstance(v, bool) for v in value)):
+        raise fail(FOCUS)
+    return [str(v) for v in value]
+
+
 class TerritoryConfig(Params):
     """``territory`` (configs/territory/default.yaml)."""
 
@@ -253,6 +267,16 @@ class TerritoryConfig(Params):
     priors: Priors
     groups: Annotated[dict[str, Any], BeforeValidator(_groups),
                       Allowed("a table of group name: list of EPCI codes")] = {}
+    focus: Annotated[Any, BeforeValidator(_focus), Allowed(FOCUS)] = None
+    focus_scale: number(0.0, 1.0, lo_open=True) = 1.0  # at least the run's scale (Config)
+
+    @model_validator(mode="after")
+    def _focus_group(self) -> TerritoryConfig:
+        if isinstance(self.focus, str) and self.focus not in self.groups:
+            raise fail(f"null, a group of territory.groups {sorted(self.groups)} or a list "
+                       f"of EPCI codes{suggest(self.focus, self.groups)}", key="focus",
+                       value=self.focus)
+        return self
 
 
 # ------------------------------------------------------------------------ the model
@@ -323,6 +347,14 @@ class Config(Params):
     model: ModelConfig
     economy: EconomyParams
     scenario: ScenarioConfig
+
+    @model_validator(mode="after")
+    def _focus_finer_than_the_run(self) -> Config:
+        if self.territory.focus_scale < self.scale:
+            raise fail(f"a number in [scale ({self.scale:g}), 1.0]: the focus is simulated "
+                       "at a finer scale than the rest", key="territory.focus_scale",
+                       value=self.territory.focus_scale)
+        return self
 
     @model_validator(mode="after")
     def _economy_covers_the_run(self) -> Config:

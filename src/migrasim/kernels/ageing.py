@@ -28,6 +28,7 @@ def age_month(seed, month, hh, life):
     since = hh.months_since_arrival
     alive = hh.alive
     profile = hh.profile
+    key = hh.key
     bounds = life.bounds
     step = life.step
     is_worker = life.is_worker
@@ -47,7 +48,7 @@ def age_month(seed, month, hh, life):
                 if a == b:
                     f |= OLDER
         if (is_worker[profile[h]] and a >= retire_age
-                and uniform(seed, h, month, RETIREMENT) < retire_rate):
+                and uniform(seed, key[h], month, RETIREMENT) < retire_rate):
             f |= RETIRES
         flags[h] = f
     return flags

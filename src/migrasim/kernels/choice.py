@@ -192,6 +192,7 @@ def choose(seed, month, movers, reason, hh, tables, chunks):
     w_ = hh.job[movers]
     tw_ = hh.telework_days[movers]
     b_ = hh.budget[movers]
+    key_ = hh.key[movers]
     order = np.argsort(o_, kind="mergesort")
     size = (m + chunks - 1) // chunks
     for c in nb.prange(chunks):
@@ -201,8 +202,7 @@ def choose(seed, month, movers, reason, hh, tables, chunks):
             total = _household_weights(
                 v, bits, scale, blocks, tables, p_[k], o_[k], w_[k], tw_[k] / 5.0, 1.0 / b_[k],
                 return_bonus if reason[k] == RETURN else 0.0, reason[k] == JOB_CHANGE)
-            chosen[k] = _pick(v, blocks, F32(uniform(seed, movers[k], month, CHOICE)) * total,
-                              n)
+            chosen[k] = _pick(v, blocks, F32(uniform(seed, key_[k], month, CHOICE)) * total, n)
     return chosen
 
 
@@ -320,6 +320,7 @@ def choose_sampled(seed, month, movers, reason, hh, tables, chunks, sample):
     job = hh.job
     budget = hh.budget
     telework_days = hh.telework_days
+    key = hh.key
     near = sample.near
     log_q = sample.log_q
     threshold = sample.threshold
@@ -350,7 +351,7 @@ def choose_sampled(seed, month, movers, reason, hh, tables, chunks, sample):
             for s in range(1, fixed):
                 cand[s] = near[o, s - 1]
             for s in range(size):
-                x = uniform(seed, h, month, CHOICE_SAMPLE + s) * n
+                x = uniform(seed, key[h], month, CHOICE_SAMPLE + s) * n
                 i = min(int(x), n - 1)
                 cand[fixed + s] = i if x - i < threshold[o, i] else alias[o, i]
             for s in range(fixed + size):
@@ -361,7 +362,7 @@ def choose_sampled(seed, month, movers, reason, hh, tables, chunks, sample):
             for s in range(1, fixed + size):
                 vmax = max(vmax, v[s])
             total = _exp_weights(v, bits, scale, vmax, blocks, fixed + size)
-            chosen[k] = cand[_pick(v, blocks, F32(uniform(seed, h, month, CHOICE)) * total,
+            chosen[k] = cand[_pick(v, blocks, F32(uniform(seed, key[h], month, CHOICE)) * total,
                                    fixed + size)]
     return chosen
 

@@ -52,8 +52,9 @@ def decide(seed, month, hh, where, hazards, type_id, n_types, chunks):
     """Reason code per household (STAY, ORDINARY, DISPLACED, RETURN, JOB_CHANGE for a
     worker whose job changes beyond commuting range), and, in the same pass, the sums
     by household type of the ordinary hazard, of hazard / budget and of
-    hazard × telework days: the expected demand the market answers. Type sums are
-    chunk-local over a fixed split, so they do not depend on the thread count."""
+    hazard × telework days, each household's hazard counted by its weight: the expected
+    demand the market answers. Type sums are chunk-local over a fixed split, so they do
+    not depend on the thread count. Draws are keyed by the household's key."""
     home = hh.home  # one statement per array (see kernels/synthesis.py)
     profile = hh.profile
     owner = hh.owner
@@ -63,6 +64,8 @@ def decide(seed, month, hh, where, hazards, type_id, n_types, chunks):
     segment = hh.segment
     alive = hh.alive
     job = hh.job
+    weight = hh.weight
+    key = hh.key
     rent = where.rent
     hier = where.hier
     shock = where.shock
@@ -101,22 +104,24 @@ def decide(seed, month, hh, where, hazards, type_id, n_types, chunks):
                 hz *= 1.0 + burden_slope * (burden - burden_ref)
             hz *= retention
             t = type_id[h]
-            sums[c, 0, t] += hz
-            sums[c, 1, t] += hz / budget[h]
-            sums[c, 2, t] += hz * telework[h]
+            hw = hz * weight[h]
+            sums[c, 0, t] += hw
+            sums[c, 1, t] += hw / budget[h]
+            sums[c, 2, t] += hw * telework[h]
+            k = key[h]
             if (displaceable >> p) & 1 and not owner[h] and burden > displacement_threshold:
-                if uniform(seed, h, month, DISPLACEMENT) < displacement_rate:
+                if uniform(seed, k, month, DISPLACEMENT) < displacement_rate:
                     reason[h] = DISPLACED
                     continue
             if ((fragile >> p) & 1 and since[h] < project_months
                     and (failure_classes >> hier[j]) & 1):
-                if uniform(seed, h, month, FAILURE) < failure_rate * retention:
+                if uniform(seed, k, month, FAILURE) < failure_rate * retention:
                     reason[h] = RETURN
                     continue
-            if job[h] >= 0 and uniform(seed, h, month, JOB) < job_rate[s % n_ages]:
+            if job[h] >= 0 and uniform(seed, k, month, JOB) < job_rate[s % n_ages]:
                 reason[h] = JOB_CHANGE
                 continue
-            if uniform(seed, h, month, MOVE) < hz:
+            if uniform(seed, k, month, MOVE) < hz:
                 reason[h] = ORDINARY
     total = sums[0].copy()
     for c in range(1, chunks):

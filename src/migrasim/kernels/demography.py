@@ -24,9 +24,10 @@ class Rates(NamedTuple):
 
 
 @nb.njit(parallel=True, cache=True)
-def events(seed, month, alive, segment, rates):
-    """Event code per household. The draws do not depend on who moves this month: a
-    household of both scenarios of a seed has the same events in both."""
+def events(seed, month, alive, segment, key, rates):
+    """Event code per household, from the draws of its ``key``. The draws do not depend
+    on who moves this month: a household of both scenarios of a seed has the same events
+    in both."""
     dissolve = rates.dissolve  # one statement per array (see kernels/synthesis.py)
     emigrate = rates.emigrate
     leave_home = rates.leave_home
@@ -38,13 +39,14 @@ def events(seed, month, alive, segment, rates):
         if not alive[h]:
             continue
         k = segment[h] % n_ages
-        if uniform(seed, h, month, DISSOLUTION) < dissolve[k]:
+        z = key[h]
+        if uniform(seed, z, month, DISSOLUTION) < dissolve[k]:
             out[h] = DISSOLVES
             continue
-        if uniform(seed, h, month, EMIGRATION) < emigrate[k]:
+        if uniform(seed, z, month, EMIGRATION) < emigrate[k]:
             out[h] = EMIGRATES
             continue
-        u = uniform(seed, h, month, FORMATION)
+        u = uniform(seed, z, month, FORMATION)
         if u < leave_home[k]:
             out[h] = LEAVES_HOME
         elif u < leave_home[k] + separate[k]:

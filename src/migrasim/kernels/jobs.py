@@ -23,12 +23,12 @@ class Labour(NamedTuple):
 
 
 @nb.njit(parallel=True, cache=True)
-def new_jobs(seed, month, who, home, days, labour):
+def new_jobs(seed, month, who, key, home, days, labour):
     """New job (a pole's job site) of each worker ``who``, drawn among the employment
     poles beyond commuting reach of the home — one-way minutes × commuting share of the
     week above ``max_commute``, so telework widens the reach — with probability
-    ∝ size · (1 + km / 10)^−decay (gravity); −1 when every pole is within reach (the job
-    changes without a move)."""
+    ∝ size · (1 + km / 10)^−decay (gravity), with the draw of the worker's ``key``; −1
+    when every pole is within reach (the job changes without a move)."""
     poles = labour.poles  # one statement per array (see kernels/synthesis.py)
     log_size = labour.log_size
     log_dist = labour.log_dist
@@ -51,7 +51,7 @@ def new_jobs(seed, month, who, home, days, labour):
                 total += w[k]
         if total <= 0.0:
             continue
-        target = uniform(seed, h, month, JOB_PLACE) * total
+        target = uniform(seed, key[h], month, JOB_PLACE) * total
         acc = 0.0
         for k in range(k_poles):
             acc += w[k]

@@ -30,9 +30,10 @@ class Synthesis(NamedTuple):
 @nb.njit(parallel=True, cache=True)
 def draw(seed, hh, params):
     """Fill profile, income, tenure, job and months since arrival of households whose
-    home is set (one pass, no temporaries). A worker holds a job across the border (job
-    site ``territories + k`` for pole ``k``) with the territory's share of such jobs and
-    earns that pole's premium; the others earn the median without it."""
+    home and key are set, from the draws of their keys (one pass, no temporaries). A
+    worker holds a job across the border (job site ``territories + k`` for pole ``k``)
+    with the territory's share of such jobs and earns that pole's premium; the others
+    earn the median without it."""
     # one statement per array: numba 0.68 parfors lose writes to arrays unpacked from a
     # tuple (``a, b = t.a, t.b``) or reached as attributes inside the loop
     home = hh.home
@@ -41,6 +42,7 @@ def draw(seed, hh, params):
     owner = hh.owner
     job = hh.job
     since = hh.months_since_arrival
+    key = hh.key
     cum_shares = params.cum_shares
     income_factor = params.income_factor
     median_income = params.median_income
@@ -57,19 +59,20 @@ def draw(seed, hh, params):
     last = cum_shares.shape[1] - 1
     for h in nb.prange(home.shape[0]):
         j = home[h]
-        u = rng.uniform(seed, h, -1, rng.SYNTH_PROFILE)
+        kh = key[h]
+        u = rng.uniform(seed, kh, -1, rng.SYNTH_PROFILE)
         p = 0
         while p < last and u >= cum_shares[j, p]:
             p += 1
         profile[h] = p
         # log-normal around the territory's median, by Box-Muller from two draws
-        r = np.sqrt(-2.0 * np.log1p(-rng.uniform(seed, h, -1, rng.SYNTH_INCOME)))
-        z = r * np.cos(2.0 * np.pi * rng.uniform(seed, h, -1, rng.SYNTH_INCOME_ANGLE))
+        r = np.sqrt(-2.0 * np.log1p(-rng.uniform(seed, kh, -1, rng.SYNTH_INCOME)))
+        z = r * np.cos(2.0 * np.pi * rng.uniform(seed, kh, -1, rng.SYNTH_INCOME_ANGLE))
         level = median_income[j] * income_factor[p] * np.exp(sigma * z - sigma**2 / 2)
         income[h] = level / income_norm[j]
-        owner[h] = rng.uniform(seed, h, -1, rng.SYNTH_TENURE) < owner_share[p]
+        owner[h] = rng.uniform(seed, kh, -1, rng.SYNTH_TENURE) < owner_share[p]
         abroad = border_cum[j, n_poles - 1] if n_poles > 0 else 0.0
-        u = rng.uniform(seed, h, -1, rng.SYNTH_JOB)
+        u = rng.uniform(seed, kh, -1, rng.SYNTH_JOB)
         if not is_worker[p]:
             job[h] = -1
         elif u < abroad:  # the same draw picks the pole
@@ -82,4 +85,4 @@ def draw(seed, hh, params):
             job[h] = j
         else:
             job[h] = pole[j]
-        since[h] = np.int32(rng.uniform(seed, h, -1, rng.SYNTH_SINCE) * 120)
+        since[h] = np.int32(rng.uniform(seed, kh, -1, rng.SYNTH_SINCE) * 120)

@@ -4,7 +4,8 @@
 by profile, dwellings, vacancy), then the results every submodel of the schedule
 declares, in the order of the schedule. ``flows``: one row per year, origin, destination,
 profile, age class and reason with at least one move, weighted to real households and
-persons (sparse).
+persons (sparse). Counts are sums of household weights in base units (1 / scale real
+households; docs/focus.md), weighted by 1 / scale in the tables.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class Records(Submodel):
     def init(self, model: MigrationModel) -> None:
         self.rows: list[dict[str, np.ndarray]] = []
         self.flow_keys: dict[int, list[np.ndarray]] = {}
+        self.flow_weights: dict[int, list[np.ndarray]] = {}  # the movers' weights
         self.sources = [s for s in model.schedule if s.results]
         self.columns = {r.name: r for r in STOCK}
         for s in self.sources:
@@ -66,10 +68,12 @@ class Records(Submodel):
         for s in self.sources:
             row.update(s.record(model))
         self.rows.append(row)
-        origin, destination, profile, age, reason = model.submodels.relocation.flows(model)
+        origin, destination, profile, age, reason, weight = \
+            model.submodels.relocation.flows(model)
         key = ((((origin.astype(np.int64) * n + destination) * len(model.profiles) + profile)
                 * N_AGES + age) * len(REASONS) + reason)
         self.flow_keys.setdefault(model.month // 12, []).append(key)
+        self.flow_weights.setdefault(model.month // 12, []).append(weight)
 
     def territories_table(self, model: MigrationModel) -> pd.DataFrame:
         """EPCI × month; counts weighted to real households and dwellings (1 / scale)."""
@@ -96,7 +100,8 @@ class Records(Submodel):
         codes, profiles = model.territories.codes, np.array(model.profiles)
         frames = []
         for year, keys in sorted(self.flow_keys.items()):
-            k, c = np.unique(np.concatenate(keys), return_counts=True)
+            k, at = np.unique(np.concatenate(keys), return_inverse=True)
+            c = np.bincount(at, weights=np.concatenate(self.flow_weights[year]))
             k, r = np.divmod(k, len(REASONS))
             k, a = np.divmod(k, N_AGES)
             od, p = np.divmod(k, P)

@@ -1,8 +1,11 @@
 """Households as arrays (structure of arrays): one row per simulated household.
 
-Each simulated household stands for ``1 / scale`` real ones. The synthetic population
-depends only on the territories, the household parameters, the scale and the seed, never
-on the scenario, so household ``i`` is the same household in every scenario of a seed.
+A simulated household of weight 1 stands for ``1 / scale`` real ones (a *base unit*);
+in a focus area (``territory.focus``, docs/focus.md) households are synthesised at
+``focus_scale`` with weight ``scale / focus_scale``, and every count of the model is a sum
+of weights. The synthetic population depends only on the territories (and their focus),
+the household parameters, the scale and the seed, never on the scenario, so household
+``i`` is the same household in every scenario of a seed.
 """
 
 from __future__ import annotations
@@ -83,11 +86,14 @@ class HouseholdArrays(NamedTuple):
     age: np.ndarray
     segment: np.ndarray
     alive: np.ndarray
+    weight: np.ndarray
+    key: np.ndarray
 
 
 @dataclass
 class Households:
-    """State of every simulated household; index = household id (stable across scenarios)."""
+    """State of every simulated household; index = household id (stable across scenarios
+    for the synthesised households; ``key`` identifies every household's draws)."""
 
     home: np.ndarray            # int32 territory position
     profile: np.ndarray         # int8 index into the profile list
@@ -103,6 +109,12 @@ class Households:
     segment: np.ndarray         # int8 profile × age class (migrasim.ages.segment)
     alive: np.ndarray           # bool: the household exists (dissolved ones and the slots
     #                             kept for households still to form are not)
+    weight: np.ndarray          # float64 base units (1 / scale real households) it stands for
+    key: np.ndarray             # uint64 key of its random draws (rng.py): its position,
+    #                             or a unit's key (rng.unit_key)
+
+    def __post_init__(self) -> None:
+        self.next_key = len(self)  # keys of positions given so far (units take none)
 
     def __len__(self) -> int:
         return self.home.shape[0]
@@ -123,10 +135,12 @@ class Households:
         """Segment of households ``who`` from their profile and age."""
         self.segment[who] = ages.segment(self.profile[who], self.age[who])
 
-    def grow(self, k: int) -> np.ndarray:
+    def grow(self, k: int, keys: np.ndarray | None = None) -> np.ndarray:
         """Room for ``k`` new households: the positions of ``k`` slots appended (not alive
-        yet). Ids of existing households never change. The arrays are views of buffers
-        with some spare room, so most months append without copying the population."""
+        yet, weight 1). Ids of existing households never change. Their keys are ``keys``
+        (units), or the next ``k`` keys of positions: without units, their positions. The
+        arrays are views of buffers with some spare room, so most months append without
+        copying the population."""
         n = len(self)
         buffers = self.__dict__.setdefault("_buffers", {})
         if not buffers or n + k > buffers["home"].shape[0]:
@@ -142,6 +156,11 @@ class Households:
         self.job[n:] = -1
         self.origin[n:] = -1
         self.budget[n:] = 1.0
+        self.weight[n:] = 1.0
+        if keys is None:
+            keys = np.arange(self.next_key, self.next_key + k, dtype=np.uint64)
+            self.next_key += k
+        self.key[n:] = keys
         return np.arange(n, n + k, dtype=np.int64)
 
 
@@ -168,12 +187,18 @@ def kind_shares(params: HouseholdParams, profiles: list[str]) -> np.ndarray:
 
 def synthesize(territories: Territories, params: HouseholdParams, profiles: list[str],
                workers: list[str], scale: float, seed: int) -> Households:
-    """The initial population of a study area at ``scale`` for ``seed``."""
+    """The initial population of a study area at ``scale`` for ``seed``: the area's
+    households at ``scale`` shared among the territories by stochastic rounding, but in a
+    focus territory ``round(households × focus_scale)`` households of weight
+    ``scale / focus_scale`` (the other territories get what they get without a focus)."""
     df = territories.df
     n_terr = len(df)
-    expected = df["households"].to_numpy(float) * scale
+    households = df["households"].to_numpy(float)
+    expected = households * scale
     total = int(round(expected.sum()))
     count = allocate(expected, total, rng.draws(seed, n_terr, rng.SYNTH_TERRITORY))
+    focus = territories.focus
+    count[focus] = np.round(households[focus] * territories.focus_scale).astype(np.int64)
     home = np.repeat(np.arange(n_terr, dtype=np.int32), count)
     n = home.shape[0]
 
@@ -187,6 +212,8 @@ def synthesize(territories: Territories, params: HouseholdParams, profiles: list
         origin=np.full(n, -1, dtype=np.int32), budget=np.empty(n),
         age=np.empty(n, dtype=np.int16), segment=np.empty(n, dtype=np.int8),
         alive=np.ones(n, dtype=np.bool_),
+        weight=(scale / territories.scale_of(scale))[home],
+        key=np.arange(n, dtype=np.uint64),
     )
     synthesis.draw(seed, hh.arrays(), synthesis.Synthesis(
         cum_shares=np.cumsum(shares, axis=1),
@@ -198,20 +225,20 @@ def synthesize(territories: Territories, params: HouseholdParams, profiles: list
         border_cum=np.cumsum(territories.border, axis=1), wage_ratio=territories.wage_ratio,
         income_norm=territories.income_premium))
     hh.update_budget(slice(None), table_array(params.housing_factor, profiles))
-    hh.age[:] = draw_ages(seed, np.arange(n), hh.profile, params.age_shares, profiles, -1)
+    hh.age[:] = draw_ages(seed, hh.key, hh.profile, params.age_shares, profiles, -1)
     hh.update_segment(slice(None))
     return hh
 
 
-def draw_ages(seed: int, ids: np.ndarray, profile: np.ndarray, shares: dict,
+def draw_ages(seed: int, keys: np.ndarray, profile: np.ndarray, shares: dict,
               profiles: list[str], month: int) -> np.ndarray:
-    """Age in months of households ``ids``: a class from the shares of their profile, then
-    a month uniform within the class (two draws of their own)."""
+    """Age in months of the households of ``keys``: a class from the shares of their
+    ``profile``, then a month uniform within the class (two draws of their own)."""
     cum = np.cumsum([[shares[p].get(k, 0.0) for k in ages.AGE_CLASSES] for p in profiles],
                     axis=1)
-    u = rng.uniforms(seed, ids, month, rng.SYNTH_AGE_CLASS)
+    u = rng.uniforms(seed, keys, month, rng.SYNTH_AGE_CLASS)
     k = np.minimum((u[:, None] >= cum[profile]).sum(axis=1), ages.N_AGES - 1)
     lo, hi = np.array([ages.class_range_months(c) for c in range(ages.N_AGES)]).T
-    v = rng.uniforms(seed, ids, month, rng.SYNTH_AGE)
+    v = rng.uniforms(seed, keys, month, rng.SYNTH_AGE)
     return (lo[k] + np.floor(v * (hi[k] - lo[k] + 1))).astype(np.int16)
 

@@ -44,6 +44,7 @@ import mesa
 
 from migrasim import rng as crn
 from migrasim.ages import AGE_CLASSES, BOUNDS_YEARS, N_AGES, class_range_months
+from migrasim.errors import ConfigError
 from migrasim.kernels.decision import (
     ABROAD,
     DISPLACED,
@@ -292,6 +293,9 @@ class MesaReference(mesa.Model):
 
     def __init__(self, model: MigrationModel):
         sub = model.submodels
+        if model.territories.focus.any():
+            raise ConfigError("territory.focus", model.config.territory.focus,
+                              "null: the reference simulates every household at one scale")
         if sub.policies.policies:
             raise ValueError(
                 f"MesaReference does not support policies; scenario "

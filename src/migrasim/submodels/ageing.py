@@ -69,9 +69,9 @@ class Ageing(Submodel):
 
     def retire(self, model: MigrationModel, who: np.ndarray) -> None:
         hh, stock = model.households, model.stock
-        np.add.at(stock.by_profile, (hh.home[who], hh.profile[who]), -1)
+        np.add.at(stock.by_profile, (hh.home[who], hh.profile[who]), -hh.weight[who])
         hh.profile[who] = self.retiree
-        np.add.at(stock.by_profile, (hh.home[who], hh.profile[who]), 1)
+        np.add.at(stock.by_profile, (hh.home[who], hh.profile[who]), hh.weight[who])
         hh.job[who] = -1
         hh.telework_days[who] = 0
         hh.income[who] *= self.params.retirement.income_ratio

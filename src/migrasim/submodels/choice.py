@@ -18,7 +18,9 @@ Everything that does not depend on the household is gathered once per month into
 float32 lookup tables of the kernels (``kernels.choice.Tables``); no households ×
 territories matrix is ever built (docs/performance.md). A choice uses one uniform draw
 and the inverse of the cumulative probabilities in territory order, so a small change of
-utilities moves few choices (common random numbers).
+utilities moves few choices (common random numbers). With a focus area, a heavy mover
+is split: units of it choose among the focus territories, the rest of it among the
+others (population/focus.py, docs/focus.md).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from migrasim.params import (
     per_profile,
     table_array,
 )
+from migrasim.population.focus import FocusArea
 from migrasim.submodels.base import Result, Submodel
 from migrasim.territories.classification import KINDS, URBAN
 
@@ -146,6 +149,8 @@ class LocationChoice(Submodel):
                 self.log_dist, model.stock.dwellings, p.sampling.distance_exponent, nearest), k)
         self.tables = None
         self.chosen = np.empty(0, dtype=np.int32)
+        self.focus = FocusArea(t, model.scale)
+        self.units = np.empty(0, dtype=np.int64)  # this month's units (population/focus.py)
 
     def territory_terms(self, model: MigrationModel,
                         preference: Mapping[str, float] | None = None) -> np.ndarray:
@@ -184,8 +189,12 @@ class LocationChoice(Submodel):
             model, model.submodels.shocks.preference))
         self.chosen = self.choose(model, model.month, decision.movers, decision.why,
                                   self.tables)
+        if self.focus:
+            self.chosen, self.units = self.focus.split(model, self.tables, self.chosen)
 
     def record(self, model: MigrationModel) -> dict[str, np.ndarray]:
-        elsewhere = self.chosen != model.submodels.decision.origin
-        return {"wanted_arrivals": np.bincount(self.chosen[elsewhere],
-                                               minlength=len(model.territories))}
+        decision = model.submodels.decision
+        elsewhere = self.chosen != decision.origin
+        return {"wanted_arrivals": np.bincount(
+            self.chosen[elsewhere], weights=model.households.weight[decision.movers[elsewhere]],
+            minlength=len(model.territories))}

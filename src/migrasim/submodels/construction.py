@@ -4,7 +4,8 @@
                              + rate · max(0, local price / max(cost, initial price) − 1))
 
 a month (local price: the price without the national component), capped by the
-construction-cap lever (e.g. ZAN), added to the vacant stock once whole.
+construction-cap lever (e.g. ZAN), added to the vacant stock once whole (a whole
+simulated dwelling: finer in a focus area).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class Construction(Submodel):
         self.built = np.zeros(len(model.territories))  # fractions of dwellings under way
         self.floor = np.maximum(model.submodels.market.initial_price, self.params.cost_m2)
         self.rates = (float(monthly(self.params.base_rate)), self.params.rate)
+        self.unit = model.scale / model.territories.scale_of(model.scale)  # base units
 
     def step(self, model: MigrationModel) -> None:
         market = model.submodels.market
@@ -50,4 +52,4 @@ class Construction(Submodel):
         # only a local price rise above it calls for more building
         construction.build(market.price / market.national_index, self.floor,
                            model.levers.construction_cap, self.rates,
-                           self.built, model.stock.vacant, model.stock.dwellings)
+                           self.built, model.stock.vacant, model.stock.dwellings, self.unit)

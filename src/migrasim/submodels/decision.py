@@ -166,7 +166,7 @@ class MoveDecision(Submodel):
                              choice.site_commute,
                              float(model.submodels.relocation.params.max_commute_min),
                              float(self.params.job_change.distance_decay))
-        new = jobs.new_jobs(model.seed, month, who, hh.home, hh.telework_days, labour)
+        new = jobs.new_jobs(model.seed, month, who, hh.key, hh.home, hh.telework_days, labour)
         reason[who[new < 0]] = decision.STAY
         changing = who[new >= 0]
         self.old_jobs = (changing, hh.job[changing].copy())  # restored if the move fails

@@ -13,11 +13,13 @@ Each month, by age class of the reference person:
 
 New households are this month's movers (reasons FORMATION and ABROAD): they choose a
 home from their origin (the parents' territory, the gateway) like any mover and exist
-once they find a vacant dwelling; one that finds none does not form. Ids of new
-households are appended in a fixed order (parents' ids, then arrivals), and every draw
-is the household's own and does not depend on who moves: two scenarios of a seed share
-their households' events as long as the same households exist in both (a formation
-served in one and not the other shifts later new ids: docs/odd.md §8).
+once they find a vacant dwelling; one that finds none does not form. A new household
+weighs what the household it comes from weighs (docs/focus.md); one from abroad weighs
+1. Ids of new households are appended in a fixed order (parents' ids, then arrivals),
+and every draw is the household's own (by its key) and does not depend on who moves:
+two scenarios of a seed share their households' events as long as the same households
+exist in both (a formation served in one and not the other shifts later new ids:
+docs/odd.md §8).
 """
 
 from __future__ import annotations
@@ -112,7 +114,7 @@ class Demography(Submodel):
                                    * model.scale / 12.0)
         self.income_factor = table_array(hp.income_factor, profiles)
         self.workers = np.isin(profiles, model.config.model.workers)
-        self.counts = {r.name: np.zeros(len(t), dtype=np.int64) for r in self.results}
+        self.counts = {r.name: np.zeros(len(t)) for r in self.results}  # weight sums
         self.new = np.empty(0, dtype=np.int64)  # this month's would-be households
 
     def gateways(self, area: pd.DataFrame, france: pd.DataFrame) -> tuple[np.ndarray, float]:
@@ -147,7 +149,7 @@ class Demography(Submodel):
         one. A household that dissolves or emigrates does not make this month's move."""
         hh, stock, d = model.households, model.stock, model.submodels.decision
         self.events = demography.events(model.seed, model.month, hh.alive, hh.segment,
-                                        self.rates)
+                                        hh.key, self.rates)
         keep = ~np.isin(self.events[d.movers], (demography.DISSOLVES, demography.EMIGRATES))
         d.movers, d.why, d.origin = d.movers[keep], d.why[keep], d.origin[keep]
         n = len(model.territories)
@@ -156,11 +158,11 @@ class Demography(Submodel):
                            ("to_abroad", demography.EMIGRATES)):
             who = self.eventful[self.events[self.eventful] == code]
             hh.alive[who] = False
-            home = hh.home[who]
-            np.add.at(stock.occupied, home, -1)
-            np.add.at(stock.vacant, home, 1)
-            np.add.at(stock.by_profile, (home, hh.profile[who]), -1)
-            self.counts[name] += np.bincount(home, minlength=n)
+            home, weight = hh.home[who], hh.weight[who]
+            np.add.at(stock.occupied, home, -weight)
+            np.add.at(stock.vacant, home, weight)
+            np.add.at(stock.by_profile, (home, hh.profile[who]), -weight)
+            self.counts[name] += np.bincount(home, weights=weight, minlength=n)
 
     def form(self, model: MigrationModel) -> None:
         """New households from parental homes, separations and arrivals from abroad,
@@ -175,27 +177,30 @@ class Demography(Submodel):
         ids = hh.grow(young.size + split.size + arrivals)
         model.types.grow(ids.size)
         a, b = young.size, young.size + split.size
+        parents = np.concatenate([young, split])
         origin = np.empty(ids.size, dtype=np.int32)
-        origin[:b] = hh.home[np.concatenate([young, split])]
-        draws = rng.uniforms(seed, ids[b:], month, rng.IMMIGRATION)
+        origin[:b] = hh.home[parents]
+        hh.weight[ids[:b]] = hh.weight[parents]
+        keys = hh.key[ids]
+        draws = rng.uniforms(seed, keys[b:], month, rng.IMMIGRATION)
         origin[b:] = np.minimum(np.searchsorted(self.gateway, draws, side="right"),
                                 len(t) - 1)
         hh.home[ids] = origin
-        u = rng.uniforms(seed, ids, month, rng.SYNTH_PROFILE)
+        u = rng.uniforms(seed, keys, month, rng.SYNTH_PROFILE)
         cum = np.cumsum(self.young_shares[t.kind_index[origin[:a]]], axis=1)
         hh.profile[ids[:a]] = np.minimum((u[:a, None] >= cum).sum(axis=1), cum.shape[1] - 1)
         hh.profile[ids[a:b]] = hh.profile[split]
         hh.profile[ids[b:]] = np.minimum(np.searchsorted(np.cumsum(self.abroad_shares), u[b:],
                                                          side="right"),
                                          self.abroad_shares.size - 1)
-        hh.age[ids[:a]] = draw_ages(seed, ids[:a], np.zeros(a, dtype=np.int64),
+        hh.age[ids[:a]] = draw_ages(seed, keys[:a], np.zeros(a, dtype=np.int64),
                                     {"young": {"under_30": 1.0}}, ["young"], month)
         hh.age[ids[a:b]] = hh.age[split]
         abroad = {"arriving": dict(self.params.abroad.age_shares)}
-        hh.age[ids[b:]] = draw_ages(seed, ids[b:], np.zeros(arrivals, dtype=np.int64),
+        hh.age[ids[b:]] = draw_ages(seed, keys[b:], np.zeros(arrivals, dtype=np.int64),
                                     abroad, ["arriving"], month)
-        z = np.sqrt(-2 * np.log1p(-rng.uniforms(seed, ids, month, rng.SYNTH_INCOME))) * np.cos(
-            2 * np.pi * rng.uniforms(seed, ids, month, rng.SYNTH_INCOME_ANGLE))
+        z = np.sqrt(-2 * np.log1p(-rng.uniforms(seed, keys, month, rng.SYNTH_INCOME))) * np.cos(
+            2 * np.pi * rng.uniforms(seed, keys, month, rng.SYNTH_INCOME_ANGLE))
         sigma = model.config.model.households.income_sigma
         median = t.array("income_month")[origin] / t.income_premium[origin]  # a French job
         hh.income[ids] = (median * model.submodels.economy.income_index
@@ -207,7 +212,8 @@ class Demography(Submodel):
         hh.update_budget(ids, model.housing_factor)
         hh.update_segment(ids)
         period = model.submodels.telework.period
-        hh.telework_days[ids] = telework.days_of(seed, ids, hh.profile, period.share, period.days)
+        hh.telework_days[ids] = telework.days_of(seed, ids, hh.key, hh.profile, period.share,
+                                                 period.days)
         hh.months_since_arrival[ids] = 0
         model.types.update(ids, hh.home, hh.segment, hh.job)
         why = np.full(ids.size, decision.FORMATION, dtype=np.int8)
@@ -224,14 +230,16 @@ class Demography(Submodel):
         left (the market adds it to the expected demand of movers)."""
         d, n = model.submodels.decision, len(model.territories)
         new = d.why >= decision.FORMATION
-        wanted = np.bincount(model.submodels.choice.chosen[new], minlength=n)
+        wanted = np.bincount(model.submodels.choice.chosen[new],
+                             weights=model.households.weight[d.movers[new]], minlength=n)
         return (wanted - self.counts["dissolved"] - self.counts["to_abroad"]).astype(float)
 
     def record(self, model: MigrationModel) -> dict[str, np.ndarray]:
         moved, d = model.submodels.capacity.moved, model.submodels.decision
-        dest = model.submodels.choice.chosen
+        dest, weight = model.submodels.choice.chosen, model.households.weight[d.movers]
         n = len(model.territories)
         formed = moved & (d.why == decision.FORMATION)
         abroad = moved & (d.why == decision.ABROAD)
-        return {**self.counts, "formed": np.bincount(dest[formed], minlength=n),
-                "from_abroad": np.bincount(dest[abroad], minlength=n)}
+        return {**self.counts,
+                "formed": np.bincount(dest[formed], weights=weight[formed], minlength=n),
+                "from_abroad": np.bincount(dest[abroad], weights=weight[abroad], minlength=n)}

@@ -111,9 +111,10 @@ class Relocation(Submodel):
         hh.origin[who[new]] = np.where(why[new] == FORMATION, origin[new], -1)
         hh.months_since_arrival[who[elsewhere | new]] = 0
         hh.home[who] = dest
-        np.add.at(stock.occupied, origin[~new], -1)
-        np.add.at(stock.occupied, dest, 1)
-        np.add.at(stock.by_profile, (origin[~new], hh.profile[who[~new]]), -1)
+        weight = hh.weight[who]
+        np.add.at(stock.occupied, origin[~new], -weight[~new])
+        np.add.at(stock.occupied, dest, weight)
+        np.add.at(stock.by_profile, (origin[~new], hh.profile[who[~new]]), -weight[~new])
         failed = who[why == RETURN]
         hh.profile[failed] = self.becomes
         starting = who[self.starts_project(model, who, origin, dest, why)]
@@ -121,7 +122,7 @@ class Relocation(Submodel):
         changed = np.concatenate([failed, starting])
         hh.update_budget(changed, model.housing_factor)
         hh.update_segment(changed)
-        np.add.at(stock.by_profile, (dest, hh.profile[who]), 1)
+        np.add.at(stock.by_profile, (dest, hh.profile[who]), weight)
         has_job = hh.job[who] >= 0
         w = who[has_job]
         minutes = model.submodels.choice.commute_min[hh.home[w], hh.job[w]]
@@ -150,7 +151,7 @@ class Relocation(Submodel):
         can = (self.starters[hh.profile[who]] & self.urban[hier[origin]]
                & self.project_to[hier[dest]] & (hh.age[who] < 12 * project.max_age)
                & ((why == ORDINARY) | (why == JOB_CHANGE)))
-        u = rng.uniforms(model.seed, who, model.month, rng.NEO_RURAL)
+        u = rng.uniforms(model.seed, hh.key[who], model.month, rng.NEO_RURAL)
         return can & (u < project.probability)
 
     def record(self, model: MigrationModel) -> dict[str, np.ndarray]:
@@ -158,17 +159,21 @@ class Relocation(Submodel):
         moved = model.submodels.capacity.moved & (decision.why != ABROAD)
         origin = decision.origin
         dest = model.submodels.choice.chosen
+        weight = model.households.weight[decision.movers]
         out = moved & (dest != origin)
-        return {"arrivals": np.bincount(dest[out], minlength=n),
-                "departures": np.bincount(origin[out], minlength=n),
-                "internal_moves": np.bincount(origin[moved & (dest == origin)], minlength=n),
-                "displaced": np.bincount(origin[moved & (decision.why == DISPLACED)],
-                                         minlength=n)}
+
+        def count(where: np.ndarray, which: np.ndarray) -> np.ndarray:
+            return np.bincount(where[which], weights=weight[which], minlength=n)
+
+        return {"arrivals": count(dest, out), "departures": count(origin, out),
+                "internal_moves": count(origin, moved & (dest == origin)),
+                "displaced": count(origin, moved & (decision.why == DISPLACED))}
 
     def flows(self, model: MigrationModel) -> tuple[np.ndarray, ...]:
-        """Origin, destination, profile and age class (before the move) and reason of this
-        month's moves."""
+        """Origin, destination, profile and age class (before the move), reason and weight
+        of this month's moves."""
         decision = model.submodels.decision
         moved = model.submodels.capacity.moved & (decision.why != ABROAD)
         return (decision.origin[moved], model.submodels.choice.chosen[moved],
-                self.profile[moved], age_class(self.age[moved]), decision.why[moved])
+                self.profile[moved], age_class(self.age[moved]), decision.why[moved],
+                model.households.weight[decision.movers[moved]])

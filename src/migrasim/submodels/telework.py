@@ -70,7 +70,8 @@ class Telework(Submodel):
 
     def days(self, model: MigrationModel, period: Period) -> np.ndarray:
         """Days a week each household teleworks under ``period``."""
-        return telework.days(model.seed, model.households.profile, period.share, period.days)
+        hh = model.households
+        return telework.days(model.seed, hh.key, hh.profile, period.share, period.days)
 
     def apply(self, model: MigrationModel, period: Period) -> None:
         model.households.telework_days[:] = self.days(model, period)

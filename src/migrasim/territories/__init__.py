@@ -8,10 +8,14 @@ keeps the study area, adds the modelled priors and applies the user's overrides:
     t = migrasim.territories.load(overrides="dvf.csv")   # your prices by EPCI code
     t.df.loc["200054781", "price_m2"]                    # Métropole du Grand Paris
     t.select(group="petr_haut_rouergue")                 # positions, for the kernels
+
+A study area may have a *focus*: territories simulated at a finer scale than the rest
+(``territory.focus``, ``territory.focus_scale``; docs/focus.md), marked by ``focus``.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
 from functools import cached_property
 from pathlib import Path
@@ -69,7 +73,8 @@ class Territories:
     Row ``i`` of :attr:`df` is territory ``i`` of every array the model uses. Jobs are
     held at *job sites*: the territories (``0 … n−1``), then the cross-border poles
     (``n + k`` for row ``k`` of :attr:`border_poles`); :attr:`border` holds the share of
-    each territory's workers employed at each pole.
+    each territory's workers employed at each pole. :attr:`focus` marks the territories
+    simulated at :attr:`focus_scale` (none unless set by :func:`with_focus`).
     """
 
     def __init__(self, df: pd.DataFrame, communes: pd.DataFrame, groups: Mapping[str, list],
@@ -81,6 +86,8 @@ class Territories:
                              else pd.DataFrame(columns=[*POLE_COLUMNS, "wage_ratio"]))
         self.border = (border if border is not None
                        else np.zeros((len(df), len(self.border_poles))))
+        self.focus = np.zeros(len(df), dtype=bool)
+        self.focus_scale = 1.0  # simulated households per real one in the focus
 
     def __len__(self) -> int:
         return len(self.df)
@@ -107,6 +114,11 @@ class Territories:
         area maps to the row itself: e.g. a pole beyond its edge)."""
         index = {c: i for i, c in enumerate(self.codes)}
         return np.array([index.get(c, i) for i, c in enumerate(codes)], dtype=np.int32)
+
+    def scale_of(self, scale: float) -> np.ndarray:
+        """Simulated households per real household in each territory, for a run at
+        ``scale``: ``focus_scale`` in the focus, ``scale`` elsewhere."""
+        return np.where(self.focus, self.focus_scale, scale)
 
     @property
     def n_sites(self) -> int:
@@ -180,8 +192,10 @@ class Territories:
         """A smaller study area (e.g. a région) with the same columns."""
         rows = np.sort(positions)
         df = self.df.iloc[rows]
-        return Territories(df, self.communes[self.communes["epci"].isin(df.index)], self.groups,
-                           self.border_poles, self.border[rows])
+        smaller = Territories(df, self.communes[self.communes["epci"].isin(df.index)],
+                              self.groups, self.border_poles, self.border[rows])
+        smaller.focus, smaller.focus_scale = self.focus[rows], self.focus_scale
+        return smaller
 
 
 def load(area: str = "metro", overrides: str | Path | pd.DataFrame | None = None,
@@ -222,8 +236,8 @@ def load(area: str = "metro", overrides: str | Path | pd.DataFrame | None = None
 
 def study_area(section) -> Territories:
     """The study area a config's territory section describes (``area``, ``overrides``,
-    optional ``departements``, ``priors``, ``groups``): a mapping or the checked section
-    (``config.territory``)."""
+    optional ``departements``, ``priors``, ``groups``, ``focus``): a mapping or the
+    checked section (``config.territory``)."""
     if hasattr(section, "model_dump"):
         section = section.model_dump(by_alias=True)
     t = load(area=section["area"], overrides=section.get("overrides"), config=section)
@@ -236,7 +250,41 @@ def study_area(section) -> Territories:
                                   f"a département code of the {section['area']} area, "
                                   "e.g. '12' (Aveyron), '2A' (Corse-du-Sud)")
         t = t.subset(t.select(departement=deps))
-    return t
+    return with_focus(t, section)
+
+
+def with_focus(t: Territories, section) -> Territories:
+    """``t`` with the focus of a territory section (``focus``: null, a group of ``groups``
+    or a list of EPCI codes, every one in ``t``; ``focus_scale``): ``t`` itself if it
+    has that focus already, else a copy marking it."""
+    if hasattr(section, "model_dump"):
+        section = section.model_dump(by_alias=True)
+    focus, focus_scale = section.get("focus"), float(section.get("focus_scale", 1.0))
+    key = "territory.focus"
+    if focus is None:
+        codes = []
+    elif isinstance(focus, str):
+        if focus not in t.groups:
+            raise ConfigError(key, focus, f"null, a group of territory.groups "
+                              f"{sorted(t.groups)} or a list of EPCI codes")
+        codes = t.groups[focus]
+        outside = sorted(set(codes) - set(t.df.index))
+        if outside:
+            raise ConfigError(key, focus, "a group whose EPCI are all in the study area "
+                              "(see territory.departements)",
+                              problem=f"EPCI {outside[0]} of group {focus!r} is outside it")
+    else:
+        codes = [str(c) for c in focus]
+        for i, code in enumerate(codes):
+            if code not in t.df.index:
+                raise ConfigError(f"{key}[{i}]", code, "EPCI codes (SIREN) of the study area "
+                                  "(see territory.departements)")
+    mask = t.df.index.isin(codes)
+    if np.array_equal(mask, t.focus) and (not mask.any() or focus_scale == t.focus_scale):
+        return t
+    focused = copy.copy(t)
+    focused.focus, focused.focus_scale = mask, focus_scale
+    return focused
 
 
 def _apply(df: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
