@@ -30,17 +30,18 @@ TERRITORIES = pd.DataFrame([
     ("C", "2020-06", 100, 50, 60, 0.20, 500, 300, 0, 0, 0, 0),
 ], columns=COLUMNS)
 FLOWS = pd.DataFrame([
-    (2019, "A", "B", 5, 10),   # inside the target, within département 12
-    (2019, "C", "A", 3, 6),    # into the target, from 48
-    (2019, "A", "C", 2, 4),    # out of the target, to 48
-    (2020, "B", "C", 4, 8),    # out of the target
-    (2020, "C", "B", 1, 3),    # into the target, from 48
-    (2020, "B", "B", 7, 14),   # within B: not an arrival anywhere
-], columns=["year", "origin", "destination", "households", "persons"])
+    (2019, "A", "B", 5, 10, "retiree"),   # inside the target, within département 12
+    (2019, "C", "A", 3, 6, "manager"),    # into the target, from 48
+    (2019, "A", "C", 2, 4, "retiree"),    # out of the target, to 48
+    (2020, "B", "C", 4, 8, "manager"),    # out of the target
+    (2020, "C", "B", 1, 3, "manager"),    # into the target, from 48
+    (2020, "B", "B", 7, 14, "retiree"),   # within B: not an arrival anywhere
+], columns=["year", "origin", "destination", "households", "persons", "profile"])
 COHORTS = pd.DataFrame([("A", 2019, 2019, 3), ("A", 2019, 2020, 2), ("B", 2019, 2020, 1),
                         ("C", 2019, 2020, 5)], columns=["epci", "cohort", "year", "households"])
 RUN = SimpleNamespace(territories=TERRITORIES, flows=FLOWS, cohorts=COHORTS, area=SimpleNamespace(
-    df=pd.DataFrame({"departement": ["12", "12", "48"]}, index=["A", "B", "C"])))
+    df=pd.DataFrame({"departement": ["12", "12", "48"]}, index=["A", "B", "C"])),
+    config=SimpleNamespace(model=SimpleNamespace(profiles=["manager", "retiree"])))
 
 
 def _values(codes) -> dict:
@@ -71,7 +72,12 @@ def test_yearly_flows_cross_the_edge_of_the_area_and_include_abroad():
     assert v["arrivals", 2020] == 2 and v["departures", 2020] == 6   # C→B 1 + 1; B→C 4 + 2
     assert v["newcomers_share", 2019] == pytest.approx(6 / 16)  # C→A 6 of A→B 10 + C→A 6
     assert v["newcomers_share", 2020] == 1.0                     # C→B; B→B is no arrival
+    # by profile: moves between EPCI only (abroad has no profile)
+    assert v["arrivals_manager", 2019] == 3 and v["arrivals_retiree", 2019] == 0
+    assert v["departures_retiree", 2019] == 2 and v["departures_manager", 2020] == 4
+    assert v["arrivals_manager", 2020] == 1
     national = _values(None)
+    assert ("arrivals_manager", 2019) not in national
     assert national["arrivals", 2019] == 3 and national["departures", 2019] == 1  # abroad
     assert national["newcomers_share", 2019] == pytest.approx(0.5)  # (6 + 4) of 20
 
@@ -82,7 +88,7 @@ def test_yearly_policy_cost_and_newcomers_retained_when_the_run_has_them():
     assert v["retained_newcomers_1y", 2019] == 3   # cohort 2019 still there in 2020: A 2 + B 1
     assert ("retained_newcomers_3y", 2019) not in v   # the run ends before 2022
     plain = SimpleNamespace(territories=TERRITORIES.drop(columns="policy_cost_eur"),
-                            flows=FLOWS, area=RUN.area)
+                            flows=FLOWS, area=RUN.area, config=RUN.config)
     assert yearly.missing(plain) == ["policy_cost_eur", "retained_newcomers_1y",
                                      "retained_newcomers_3y", "retained_newcomers_5y"]
     assert set(yearly.area(plain, None)["indicator"]) == set(yearly.INDICATORS)
@@ -170,12 +176,9 @@ def test_a_comparison_has_one_focus_the_union_of_its_scenarios():
         ["1", "2", "3"]
 
 
-def test_focus_overrides_name_the_territory_key_once_it_exists(monkeypatch):
+def test_focus_overrides_set_the_territory_focus_of_every_run():
     groups = {"petr": ["1", "2"]}
     scenarios = [SimpleNamespace(focus="petr"), SimpleNamespace(focus=["7"])]
-    monkeypatch.setattr(focus, "_territory_has_focus", lambda: False)
-    assert focus.focus_overrides(scenarios, groups) == []   # this build: no key yet
-    monkeypatch.setattr(focus, "_territory_has_focus", lambda: True)
     assert focus.focus_overrides(scenarios, groups) == ['territory.focus=["1","2","7"]']
     assert focus.focus_overrides(scenarios[:1], groups) == ["territory.focus=petr"]
     assert focus.focus_overrides([SimpleNamespace(focus=None)], groups) == []

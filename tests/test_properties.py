@@ -118,15 +118,19 @@ def test_local_prices_move_within_their_monthly_bound_and_stay_positive(case, le
 
 @st.composite
 def movers(draw):
+    """Stocks in base units and movers of weight 1 (ordinary households) or 1/100 (units
+    of a focus area at 1:1 inside a study area at 1:100)."""
     n = draw(st.integers(1, 12))
     m = draw(st.integers(0, 200))
     ints = lambda hi, size: draw(arrays(np.int64, size, elements=st.integers(0, hi)))  # noqa: E731
-    vacant = ints(5, n)
+    vacant = ints(5, n).astype(np.float64) + draw(arrays(np.float64, n, elements=st.sampled_from(
+        [0.0, 0.01, 0.5, 0.99])))
     chosen = ints(n - 1, m).astype(np.int32)
     origin = ints(n - 1, m).astype(np.int32)
+    weight = draw(arrays(np.float64, m, elements=st.sampled_from([1.0, 0.01])))
     new = draw(arrays(np.bool_, m))
     order = np.array(draw(st.permutations(range(m))), dtype=np.int64)
-    return order, chosen, origin, vacant, new
+    return order, chosen, origin, weight, vacant, new
 
 
 @settings(max_examples=200, deadline=None)
@@ -134,19 +138,21 @@ def movers(draw):
 def test_capacity_never_exceeds_the_vacant_stock(case):
     """Whatever the stocks and the demand: no territory takes more arrivals than its
     vacant dwellings plus those its own leavers freed, vacancies never fall below zero,
-    and dwellings are conserved (a new household takes one, a move swaps one)."""
-    order, chosen, origin, vacant, new = case
+    and dwellings are conserved (a new household takes its weight of them, a move swaps
+    them); what is not served is counted as unmet demand."""
+    order, chosen, origin, weight, vacant, new = case
     start = vacant.copy()
     unmet = np.zeros_like(vacant)
-    moved = capacity.allocate(order, chosen, origin, vacant, unmet, new)
+    moved = capacity.allocate(order, chosen, origin, weight, vacant, unmet, new)
     n = vacant.shape[0]
     across = moved & (chosen != origin)
-    arrived = np.bincount(chosen[moved & (across | new)], minlength=n)  # new: even at home
-    freed = np.bincount(origin[across & ~new], minlength=n)
-    assert np.all(vacant >= 0)
-    assert np.all(arrived <= start + freed)
-    np.testing.assert_array_equal(vacant, start - arrived + freed)
-    assert unmet.sum() == (~moved).sum()
+    taken = moved & (across | new)  # a new household takes a dwelling even at home
+    arrived = np.bincount(chosen[taken], weights=weight[taken], minlength=n)
+    freed = np.bincount(origin[across & ~new], weights=weight[across & ~new], minlength=n)
+    assert np.all(vacant >= -1e-9)
+    assert np.all(arrived <= start + freed + 1e-9)
+    np.testing.assert_allclose(vacant, start - arrived + freed, atol=1e-9)
+    assert unmet.sum() == pytest.approx(weight[~moved].sum())
 
 
 @settings(max_examples=20, deadline=None)

@@ -6,14 +6,12 @@ of their scenarios' ``focus`` (``scenario.focus``: a group of ``territory.groups
 codes). :func:`focus_overrides` is the one place that turns it into the config overrides
 each run gets; ``Simulation`` and ``Ensemble`` both go through it.
 
-The territory key (``territory.focus``) comes with the focus area itself: until the
-config schema has it, the overrides are empty and a note is logged once, so that the
-scenarios run at their usual scale meanwhile.
+The overrides set ``territory.focus`` (population/focus.py: the focus area runs at
+``territory.focus_scale`` inside the study area at ``scale``).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -21,11 +19,9 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
 
 from migrasim.config import Config, validate
-from migrasim.config.schema import ScenarioConfig, TerritoryConfig
+from migrasim.config.schema import ScenarioConfig
 
-log = logging.getLogger(__name__)
 KEY = "territory.focus"
-_noted: set[str] = set()
 
 
 def comparison_focus(scenarios: Iterable[ScenarioConfig],
@@ -50,13 +46,6 @@ def focus_overrides(scenarios: Iterable[ScenarioConfig],
     focus = comparison_focus(scenarios, groups)
     if focus is None:
         return []
-    if not _territory_has_focus():
-        text = focus if isinstance(focus, str) else f"{len(focus)} EPCI"
-        if text not in _noted:
-            _noted.add(text)
-            log.warning("focus %s: this build has no %s key yet; the runs keep their scale "
-                        "everywhere", text, KEY)
-        return []
     return [f"{KEY}={_hydra_value(focus)}"]
 
 
@@ -70,10 +59,6 @@ def apply_overrides(config: Config, overrides: list[str]) -> Config:
         OmegaConf.update(tree, override.key_or_group, override.value(), merge=False,
                          force_add=True)
     return validate(tree)
-
-
-def _territory_has_focus() -> bool:
-    return "focus" in TerritoryConfig.model_fields
 
 
 def _hydra_value(focus: Any) -> str:
