@@ -37,8 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 WORK = Path(os.environ.get("MIGRASIM_MUTANTS_WORK", ROOT / "qa" / ".work"))
 PACKAGE = Path("src/migrasim")
 # Cheap specification tests first: most mutants die within seconds.
-ORDER = ("test_indicators", "test_market", "test_levers", "test_streams", "test_submodels",
-         "test_choice", "test_model", "test_reference", "test_architecture",
+ORDER = ("test_indicators", "test_market", "test_levers", "test_policies", "test_streams",
+         "test_submodels", "test_choice", "test_model", "test_reference", "test_architecture",
          "test_territories", "test_config", "test_cli")
 BASELINE = "test_regression.py"
 
@@ -156,8 +156,35 @@ MUTANTS = (
            "two purposes share one stream"),
     # Policies and levers
     Mutant("accueil.retention-ignored", "policies/accueil.py",
-           "newcomer_hazard[self.where] *= self.options.retention",
-           "newcomer_hazard[self.where] *= 1.0", "the welcome mission keeps no one"),
+           "newcomer_hazard[np.ix_(self.rows, self.where)] *= self.options.retention",
+           "newcomer_hazard[np.ix_(self.rows, self.where)] *= 1.0",
+           "the welcome mission keeps no one"),
+    Mutant("coworking.no-days-off", "policies/coworking.py",
+           "self.options.days_replaced * served)", "0.0 * served)",
+           "coworking seats replace no commute day"),
+    Mutant("choice.days-off-unclamped", "kernels/choice.py", "min(off_row[j], share)",
+           "off_row[j]", "days off commuting count beyond the days not teleworked"),
+    Mutant("choice.broadband-floor-ignored", "submodels/choice.py",
+           'np.maximum(s["broadband"], levers.broadband)', 's["broadband"]',
+           "fibre deployment leaves the broadband score unchanged"),
+    Mutant("transport.every-trip", "submodels/choice.py",
+           "out[homes, model.territories.pole[homes]] *= factor[homes]",
+           "out[homes] *= factor[homes, None]",
+           "a faster link to the pole shortens every trip from the territory"),
+    Mutant("social-housing.unscaled", "policies/social_housing.py",
+           "self.split(model, self.options.dwellings, self.options.each) * model.scale",
+           "self.split(model, self.options.dwellings, self.options.each)",
+           "reserved dwellings (real) compared with simulated renters"),
+    Mutant("broadband.cost-unscaled", "policies/broadband.py", "/ model.scale * rise",
+           "* rise", "premises counted in simulated, not real, dwellings"),
+    Mutant("policy.cost-while-inactive", "policies/base.py",
+           "        if self.active(model):\n            out[self.where] = amounts",
+           "        out[self.where] = amounts", "a policy spends before 'from' and after 'until'"),
+    Mutant("records.abroad-no-cohort", "observation/records.py", " | (why == ABROAD)", "",
+           "households from abroad join no cohort"),
+    Mutant("indicators.retention-without-abroad", "observation/indicators.py",
+           '("arrivals", "from_abroad")', '("arrivals",)',
+           "retention's denominator misses the arrivals from abroad"),
     Mutant("accueil.profiles-ignored", "policies/accueil.py",
            "utility[np.ix_(self.rows, self.where)]", "utility[:, self.where]",
            "marketing reaches every profile, not the targeted ones"),

@@ -20,6 +20,7 @@ from pydantic import BeforeValidator, ValidationInfo, field_validator, model_val
 from migrasim import calendar
 from migrasim.params import (
     Allowed,
+    Departements,
     Flag,
     Month,
     NonNegative,
@@ -222,16 +223,6 @@ class Priors(Params):
         return self
 
 
-def _codes(value):
-    """Département codes: a non-empty list (numbers read by hydra become strings)."""
-    if value is None:
-        return None
-    if (not isinstance(value, list) or not value
-            or not all(isinstance(v, str | int) and not isinstance(v, bool) for v in value)):
-        raise fail("null or a non-empty list of département codes, e.g. ['12', '48']")
-    return [str(v) for v in value]
-
-
 def _groups(value):
     """Named groups of EPCI codes (SIREN codes read as numbers by hydra become strings)."""
     if not isinstance(value, dict):
@@ -247,8 +238,7 @@ class TerritoryConfig(Params):
     """``territory`` (configs/territory/default.yaml)."""
 
     area: one_of(AREAS, "one of the study areas")
-    departements: Annotated[Any, BeforeValidator(_codes),
-                            Allowed("null or a non-empty list of département codes")] = None
+    departements: Departements = None
     overrides: str | None = None
     priors: Priors
     groups: Annotated[dict[str, Any], BeforeValidator(_groups),
