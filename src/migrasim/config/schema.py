@@ -200,6 +200,7 @@ class Priors(Params):
 
     household_size: per_kind(number(1.0, 6.0))
     share_vacant: per_kind(Probability)
+    long_term_vacant_share: Probability  # of the vacant dwellings: off the market
     secondary: SecondHomes
     price: PriceCurve
     rent: RentCurve

@@ -32,8 +32,9 @@ if TYPE_CHECKING:
     from migrasim.model import MigrationModel
 
 STOCK = (Result("households", "households", "households living here"),
-         Result("dwellings", "dwellings", "dwellings (occupied, vacant, secondary homes)"),
-         Result("vacancy", "share", "vacant share of the dwellings"))
+         Result("dwellings", "dwellings",
+                "dwellings (occupied, vacant, long-term vacant, secondary homes)"),
+         Result("vacancy", "share", "share of the dwellings vacant and on the market"))
 
 
 def columns(schedule: Iterable[Submodel]) -> str:
