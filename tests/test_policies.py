@@ -24,7 +24,15 @@ from migrasim.experiments.results import Results
 from migrasim.kernels import choice
 from migrasim.model import MigrationModel
 from migrasim.observation.indicators import retention
-from migrasim.policies import SHEETS, Broadband, Coworking, Policy, SocialHousing, Transport
+from migrasim.policies import (
+    SHEETS,
+    Broadband,
+    Coworking,
+    Policy,
+    SocialHousing,
+    Transport,
+    VacancyRemobilisation,
+)
 from migrasim.submodels.relocation import commutes, out_of_reach
 
 AREA = '["12","48","15"]'  # Aveyron, Lozère, Cantal: 38 EPCI, rural, no employment pole
@@ -98,11 +106,12 @@ def reference():
     policy("Broadband", departements=["48"], level=0.0),
     policy("Transport", kind="CC", share=0.0),
     policy("SocialHousing", group=PETR, dwellings=0),
-], ids=["coworking", "broadband", "transport", "social housing"])
+    policy("VacancyRemobilisation", kind="CC", share_per_year=0.0, secondary=True),
+], ids=["coworking", "broadband", "transport", "social housing", "vacancy"])
 def test_a_policy_at_zero_strength_changes_no_result(reference, spec):
     """No seat, a coverage level below every score, no minute saved, no dwelling
-    reserved: every table equals the reference's but the policy's own costs (a transport
-    budget without a faster link is still spent)."""
+    reserved or brought back: every table equals the reference's but the policy's own
+    costs (a transport budget without a faster link is still spent)."""
     m = model(spec, scenario="remote50", extra=["start=2022-01"], months=18, like=reference)
     got, want = results(m), results(reference)
     cost = got.territories.pop("policy_cost_eur")
@@ -186,6 +195,25 @@ def test_a_construction_cap_lowers_building_and_raises_prices_where_demand_is_hi
     before, after = results(ref), results(capped)
     assert (at_end(after, "dwellings", petr) < at_end(before, "dwellings", petr)).all()
     assert (at_end(after, "price_m2", petr) > at_end(before, "price_m2", petr)).all()
+
+
+def test_vacant_homes_back_on_the_market_lower_prices_where_demand_is_high():
+    """A welcome mission draws demand to the PETR, where few dwellings are vacant; bringing
+    half of its long-term vacant dwellings back each year adds vacant homes and supply
+    without building: prices end lower, market vacancy higher, dwellings the same."""
+    attract = policy("AccueilMission", group=PETR, marketing_bonus=1.0, retention=1.0)
+    ref = model(attract, scale=0.05)
+    petr = codes(ref, group=PETR)
+    m = model(attract, policy("VacancyRemobilisation", group=PETR, share_per_year=0.5),
+              scale=0.05, like=ref)
+    before, after = results(ref), results(m)
+    assert (at_end(after, "price_m2", petr) < 0.97 * at_end(before, "price_m2", petr)).all()
+    assert (at_end(after, "vacancy", petr) > at_end(before, "vacancy", petr)).all()
+    pd.testing.assert_series_equal(at_end(after, "dwellings", petr),
+                                   at_end(before, "dwellings", petr))
+    where = ref.territories.select(group=PETR)
+    assert (m.stock.long_term_vacant[where] < ref.stock.long_term_vacant[where]).all()
+    np.testing.assert_array_equal(m.stock.secondary, ref.stock.secondary)
 
 
 def test_social_housing_lowers_displacement():
@@ -286,8 +314,8 @@ def test_coworking_and_broadband_raise_the_scores_the_choice_uses():
 
 @pytest.fixture(scope="module")
 def spending():
-    """Fourteen months (2019-01 .. 2020-02) of five policies with their dates, no
-    construction (constant dwellings)."""
+    """Fourteen months (2019-01 .. 2020-02) of six policies with their dates, no
+    construction (constant dwellings); also the long-term vacant dwellings at the start."""
     specs = [
         policy("AccueilMission", group=PETR),                                       # 0
         policy("Coworking", departements=["48"], seats=30, each=True,               # 1
@@ -296,16 +324,20 @@ def spending():
         policy("Broadband", departements=["15"], level=0.9, by="2019-06",           # 3
                **{"from": "2019-03"}),
         policy("ConstructionCap", kind="CC", dwellings_per_year=10),                # 4
+        policy("VacancyRemobilisation", departements=["12"], share_per_year=0.2),   # 5
     ]
-    m = model(*specs, months=14, extra=NO_BUILDING)
-    return m, results(m)
+    m = model(*specs, months=14, extra=NO_BUILDING, run=False)
+    start = m.stock.long_term_vacant.copy()
+    while m.running:
+        m.step()
+    return m, results(m), start
 
 
 def test_costs_add_up_to_the_territories_column(spending):
     """Summed over the policies, the costs table is the ``policy_cost_eur`` column of the
     territories table, EPCI by EPCI and month by month; every row names its policy and
     its OPTER sheet."""
-    m, res = spending
+    m, res, _ = spending
     by_cell = res.costs.groupby(["month", "epci"])["cost_eur"].sum()
     column = res.territories.set_index(["month", "epci"])["policy_cost_eur"]
     np.testing.assert_allclose(column.reindex(by_cell.index), by_cell, rtol=1e-12)
@@ -313,15 +345,17 @@ def test_costs_add_up_to_the_territories_column(spending):
     sheets = res.costs.groupby("policy")["sheet"].unique().map(list).to_dict()
     assert sheets == {"0:AccueilMission": ["Accueil"], "1:Coworking": ["Tiers-lieux"],
                       "2:SocialHousing": ["Habitat"], "3:Broadband": ["Numérique"],
-                      "4:ConstructionCap": ["Foncier"]}
+                      "4:ConstructionCap": ["Foncier"], "5:VacancyRemobilisation": ["Habitat"]}
 
 
 def test_costs_match_the_options(spending):
     """A mission's year costs its ``cost_per_year`` (split by households); seats cost
     seats × 2,500 € a year in each target; reserved dwellings 120 × 5,000 € a year over
     the CA; fibre ≈ 1,000 € a premise, premises = dwellings × the rise of the score,
-    spread evenly from March to June; a cap costs nothing by default."""
-    m, res = spending
+    spread evenly from March to June; a cap costs nothing by default; a vacant home back
+    on the market 15,000 €, the first month's being 1 − 0.8^(1/12) of the long-term vacant
+    ones, the dwellings paid for those that came back (up to the fractions under way)."""
+    m, res, start = spending
     c = res.costs.assign(year=res.costs["month"].str[:4])
     per = c.groupby(["policy", "year"])["cost_eur"].sum()
     assert per["0:AccueilMission", "2019"] == pytest.approx(60_000.0)
@@ -338,12 +372,20 @@ def test_costs_match_the_options(spending):
     np.testing.assert_allclose(fibre[["2019-03", "2019-04", "2019-05", "2019-06"]],
                                fibre.sum() / 4)
     assert c.loc[c["policy"] == "4:ConstructionCap", "cost_eur"].eq(0).all()
+    homes = c[c["policy"] == "5:VacancyRemobilisation"]
+    aveyron = m.territories.df["departement"].to_numpy() == "12"
+    first = homes[homes["month"] == "2019-01"]["cost_eur"].sum()
+    assert first == pytest.approx((1 - 0.8 ** (1 / 12)) * start[aveyron].sum() / m.scale
+                                  * 15_000.0)
+    back = (start - m.stock.long_term_vacant)[aveyron].sum() / m.scale
+    paid = homes["cost_eur"].sum() / 15_000.0
+    assert back > 0 and back <= paid < back + aveyron.sum() / m.scale
 
 
 def test_costs_are_zero_outside_from_and_until(spending):
     """Coworking from 2019-04 to 2019-09 inclusive: its rows of the other months are zero;
     the fibre is paid while it is laid (2019-03 .. 2019-06) and not once it is."""
-    _, res = spending
+    _, res, _ = spending
     c = res.costs
 
     def months_paid(name):
@@ -356,7 +398,7 @@ def test_costs_are_zero_outside_from_and_until(spending):
 
 
 def test_costs_and_cohorts_are_saved_and_reopened(spending, tmp_path):
-    _, res = spending
+    _, res, _ = spending
     res.save(tmp_path / "run", figures=False)
     back = Results.load(tmp_path / "run")
     pd.testing.assert_frame_equal(back.costs, res.costs)
@@ -388,9 +430,11 @@ def test_costs_and_cohorts_are_saved_and_reopened(spending, tmp_path):
     (policy("Transport", departements=["12", "75"]),
      "scenario.policies[0].departements[1]: '75' is not allowed; allowed: départements of "
      "the study area ['12', '15', '48']"),
+    (policy("VacancyRemobilisation", group=PETR, secondary="yes"),
+     "scenario.policies[0].secondary: 'yes' is not allowed; allowed: true or false"),
 ], ids=["negative seats", "seats not a number", "no day replaced", "level above 1",
         "by before from", "the whole trip saved", "unknown profile", "not a list",
-        "département outside the area"])
+        "département outside the area", "not a flag"])
 def test_bad_options_are_refused_in_one_line(spec, message):
     with pytest.raises(ConfigError) as refused:
         Simulation("baseline", scale=0.01, months=1, compare_to=None,
@@ -399,7 +443,7 @@ def test_bad_options_are_refused_in_one_line(spec, message):
 
 
 def test_every_policy_belongs_to_an_opter_sheet_and_a_class_without_one_is_refused():
-    for cls in (Broadband, Coworking, SocialHousing, Transport):
+    for cls in (Broadband, Coworking, SocialHousing, Transport, VacancyRemobilisation):
         assert cls.sheet in SHEETS
     with pytest.raises(TypeError, match="sheet"):
         type("Nowhere", (Policy,), {})

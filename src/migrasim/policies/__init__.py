@@ -17,6 +17,7 @@ from migrasim.policies.construction_cap import ConstructionCap
 from migrasim.policies.coworking import Coworking
 from migrasim.policies.social_housing import SocialHousing
 from migrasim.policies.transport import Transport
+from migrasim.policies.vacancy import VacancyRemobilisation
 
 __all__ = ["SHEETS", "AccueilMission", "Broadband", "ConstructionCap", "Coworking", "Policy",
-           "SocialHousing", "Targets", "Transport", "policy_class"]
+           "SocialHousing", "Targets", "Transport", "VacancyRemobilisation", "policy_class"]

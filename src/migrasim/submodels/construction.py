@@ -4,7 +4,9 @@
                              + rate · max(0, local price / max(cost, initial price) − 1))
 
 a month (local price: the price without the national component), capped by the
-construction-cap lever (e.g. ZAN), added to the vacant stock once whole.
+construction-cap lever (e.g. ZAN), added to the vacant stock once whole. Dwellings off the
+market (long-term vacant, second homes) come back to it as the remobilisation levers say,
+without building, likewise once whole.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ class ConstructionParams(Params):
 
 class Construction(Submodel):
     """New dwellings are built at a steady rate, and more where prices exceed the cost of
-    building."""
+    building. Policies may bring dwellings off the market back to it."""
 
     name = "construction"
     title = "Construction"
@@ -43,6 +45,7 @@ class Construction(Submodel):
         self.built = np.zeros(len(model.territories))  # fractions of dwellings under way
         self.floor = np.maximum(model.submodels.market.initial_price, self.params.cost_m2)
         self.rates = (float(monthly(self.params.base_rate)), self.params.rate)
+        self.reopening = np.zeros((2, len(model.territories)))  # fractions coming back
 
     def step(self, model: MigrationModel) -> None:
         market = model.submodels.market
@@ -51,3 +54,17 @@ class Construction(Submodel):
         construction.build(market.price / market.national_index, self.floor,
                            model.levers.construction_cap, self.rates,
                            self.built, model.stock.vacant, model.stock.dwellings)
+        self.reopen(model)
+
+    def reopen(self, model: MigrationModel) -> None:
+        """Long-term vacant dwellings and second homes back on the market this month, as
+        the levers say (simulated dwellings; fractions carry over until whole)."""
+        stock, levers = model.stock, model.levers
+        for row, (pool, lever) in enumerate(((stock.long_term_vacant, "remobilised_vacant"),
+                                             (stock.secondary, "remobilised_secondary"))):
+            if levers.acting(lever):
+                self.reopening[row] += getattr(levers, lever)
+                whole = np.minimum(self.reopening[row].astype(np.int64), pool)
+                self.reopening[row] -= whole
+                pool -= whole
+                stock.vacant += whole
