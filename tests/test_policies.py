@@ -310,6 +310,18 @@ def test_coworking_and_broadband_raise_the_scores_the_choice_uses():
     np.testing.assert_array_equal(tables.tele[:, ~lozere], ch.static["tele"][:, ~lozere])
 
 
+def test_a_fibre_deployment_due_before_the_run_is_complete_at_its_first_month():
+    """``by`` before the start: the whole level at once, paid in the first month."""
+    m = model(policy("Broadband", departements=["48"], level=0.95, by="2018-06"), run=False,
+              extra=["model.equilibrium.enabled=false"])
+    m.submodels.policies.step(m)
+    lozere = m.territories.df["departement"].to_numpy() == "48"
+    np.testing.assert_array_equal(m.levers.broadband, np.where(lozere, 0.95, 0.0))
+    rise = 0.95 - m.territories.array("broadband")[lozere]  # every prior score is lower
+    premises = m.stock.dwellings[lozere] / m.scale * rise
+    np.testing.assert_allclose(m.submodels.policies.spent[lozere], premises * 1_000.0)
+
+
 # --- Costs ---------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -34,7 +34,8 @@ class Broadband(Policy):
     def start(self, model) -> None:
         super().start(model)
         self.first = max(self.first, model.start_month)
-        self.full = calendar.parse(self.options.by) if self.options.by else self.first
+        by = calendar.parse(self.options.by) if self.options.by else self.first
+        self.full = max(by, self.first)  # a month before the run's start: at once
         self.score = model.territories.array("broadband")[self.where]
 
     def coverage(self, month: int) -> np.ndarray:
