@@ -45,8 +45,8 @@ SCENARIOS = ("['baseline', 'covid', 'haut_rouergue_accueil', 'remote50', 'remote
 MARKET = ("['income_elasticity', 'rate_semi_elasticity', 'national_adjustment', 'response', "
           "'vacancy_weight', 'vacancy_months', 'inertia', 'max_monthly_change', "
           "'rent_pass_through']")
-ACCUEIL = ("['territories', 'group', 'kind', 'from', 'until', 'marketing_bonus', "
-           "'retention', 'profiles']")
+ACCUEIL = ("['territories', 'departements', 'group', 'kind', 'from', 'until', "
+           "'marketing_bonus', 'retention', 'profiles', 'cost_per_year']")
 REGIONS = ("['01', '02', '03', '04', '06', '11', '24', '27', '28', '32', '44', '52', '53', "
            "'75', '76', '84', '93', '94']")
 NOT_A_POLICY = ("the dotted path of a migrasim.policies.Policy subclass, "

@@ -59,7 +59,8 @@ def test_demography_alone_reproduces_the_growth_its_rates_imply_within_0_2_point
     """With no moves, the households' yearly growth is formations − dissolutions −
     departures abroad + arrivals from abroad, as the rates of model.demography give it."""
     m = MigrationModel("baseline", scale=0.02, months=12, seed=2, collect=False,
-                       overrides=AREA + NO_MOVES)
+                       overrides=AREA + NO_MOVES
+                       + ["territory.priors.long_term_vacant_share=0"])  # all on the market
     d, hh = m.submodels.demography, m.households
     start = hh.count
     k = ages.age_class(hh.age[hh.alive])
@@ -90,9 +91,11 @@ def test_new_households_exist_once_they_find_a_dwelling_and_keep_dwellings_conse
         assert m.households.alive[d.movers[new & served]].all()
         assert not m.households.alive[d.movers[new & ~served]].any()
         assert stock.occupied.sum() == m.households.count
-        secondary = total - stock.occupied - stock.vacant  # construction adds vacant ones
-        assert (secondary >= 0).all()
+        off_market = total - stock.occupied - stock.vacant  # construction adds vacant ones
+        assert (off_market >= 0).all()
         total = stock.dwellings.copy()
+        np.testing.assert_array_equal(total - stock.occupied - stock.vacant,
+                                      stock.long_term_vacant + stock.secondary)
         assert (stock.occupied + stock.vacant <= stock.dwellings).all()
 
 

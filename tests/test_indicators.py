@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 
 from migrasim.experiments import Simulation
-from migrasim.model import SCHEDULE
+from migrasim.experiments.results import Results
+from migrasim.model import SCHEDULE, MigrationModel
 from migrasim.observation import indicators
 from migrasim.observation.records import STOCK, Records, columns
 from migrasim.submodels.market import HousingMarket
@@ -425,6 +426,67 @@ def test_flows_count_each_move_by_the_weight_of_its_household():
     got = rec.flows_table(model)
     assert got["households"].tolist() == pytest.approx([1.02 * 250])
     assert got["persons"].tolist() == pytest.approx([1.02 * 250 * 2.0])
+
+
+# --- newcomers' retention ---------------------------------------------------------------
+
+def test_retention_is_the_cohort_still_there_over_the_arrivals_of_its_year():
+    """Arrivals count moves from another EPCI and from abroad. A: 2019 arrivals 30 + 10
+    from abroad = 40; 36 still there at the end of 2019 (0.9), 30 at the end of 2020
+    (0.75); 2020 (a quarter simulated): 20 arrivals, 15 still there (0.75). B alone:
+    10 arrivals in 2019, 5 still there, then 2. Both: 40 + 10 = 50 arrive in 2019,
+    36 + 5 = 41 stay the year (0.82), 30 + 2 = 32 the next (0.64)."""
+    zero = dict.fromkeys(CODES, 0.0)
+    t = monthly(arrivals=zero, from_abroad=zero)
+    put(t, "2019-06", "arrivals", A=30.0)
+    put(t, "2019-08", "from_abroad", A=10.0)
+    put(t, "2019-09", "arrivals", B=10.0)
+    put(t, "2020-02", "arrivals", A=20.0)
+    cohorts = pd.DataFrame([(2019, "A", 2019, 36.0), (2020, "A", 2019, 30.0),
+                            (2020, "A", 2020, 15.0), (2019, "B", 2019, 5.0),
+                            (2020, "B", 2019, 2.0)],
+                           columns=["year", "epci", "cohort", "households"])
+    a = indicators.retention(cohorts, t, ["A"])
+    assert a.values.tolist() == [[2019, 0, 40.0, 36.0, 0.9], [2019, 1, 40.0, 30.0, 0.75],
+                                 [2020, 0, 20.0, 15.0, 0.75]]
+    b = indicators.retention(cohorts, t, ["B"]).set_index(["cohort", "years"])
+    assert b["retention"].tolist() == [0.5, 0.2]
+    both = indicators.retention(cohorts, t).set_index(["cohort", "years"])
+    assert both.loc[(2019, 0)].tolist() == [50.0, 41.0, 0.82]
+    assert both.loc[(2019, 1)].tolist() == [50.0, 32.0, 0.64]
+
+
+def test_cohorts_are_the_households_living_where_they_arrived_each_december():
+    """The households' own state says who is in a cohort: alive, back to zero months since
+    arrival during the run (an arrival, or forming a household), and come from elsewhere
+    (a previous territory other than home, or none: from abroad); a household formed in
+    its parental home's EPCI has that EPCI as origin and is in no cohort. Its cohort is
+    the year of that month. The recorded table is that count, December after December,
+    and never more than a year's arrivals."""
+    m = MigrationModel("baseline", scale=0.01, months=26, seed=3, collect=False,
+                       overrides=['territory.departements=["12","48","15"]'])
+    hh, codes, elapsed = m.households, m.territories.codes, 0
+    # an initial household that had just arrived would look like one arriving in the
+    # first month: let the initial population have arrived at least a month before
+    np.maximum(hh.months_since_arrival, 1, out=hh.months_since_arrival)
+    while m.running:
+        m.step()
+        elapsed += 1
+        if (m.month - 1) % 12 != 11:
+            continue
+        since = hh.months_since_arrival - 1  # ageing has counted the month just recorded
+        came = hh.alive & (since < elapsed) & (hh.origin != hh.home)
+        cohort = ((m.month - 1 - since[came]) // 12).astype(np.int64)
+        expected = (pd.DataFrame({"epci": codes[hh.home[came]], "cohort": cohort})
+                    .value_counts().sort_index() / m.scale)
+        table = m.submodels.records.cohorts_table(m)
+        got = table[table["year"] == (m.month - 1) // 12].set_index(["epci", "cohort"])
+        pd.testing.assert_series_equal(got["households"], expected, check_names=False)
+        assert expected.sum() > 0
+    res = Results.from_model(m)
+    share = indicators.retention(res.cohorts, res.territories)
+    assert (share.loc[share["years"] == 0, "retention"] < 1).all()
+    assert (share.groupby("cohort")["households"].diff().dropna() <= 0).all()
 
 
 # --- a real small run: the tables and the summary agree ----------------------------------

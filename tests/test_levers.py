@@ -2,7 +2,8 @@
 
 Policies act on the model only through the levers of submodels/levers.py, set afresh
 every month: a utility bonus per (profile, territory), a multiplier of newcomers' move
-and project-failure hazards per territory, a construction cap per territory. Telework
+and project-failure hazards per (profile, territory), a construction cap per territory
+(the levers of the other policies: tests/test_policies.py). Telework
 acts through the commute and telework terms of the choice utility, a scenario shock
 through move-hazard multipliers. A baseline and a policy model built with the same seed
 draw the same numbers (common random numbers), so most comparisons below are made
@@ -245,7 +246,8 @@ def test_retention_alone_multiplies_the_move_hazard_of_newcomers_in_the_targeted
     base = first_month_levers(make(scale=0.05, fit=False))
     policy = first_month_levers(make(RETENTION, scale=0.05, fit=False))
     petr = targeted(policy, PETR_CODES)
-    np.testing.assert_array_equal(policy.levers.newcomer_hazard, np.where(petr, 0.5, 1.0))
+    np.testing.assert_array_equal(policy.levers.newcomer_hazard, np.broadcast_to(
+        np.where(petr, 0.5, 1.0), policy.levers.newcomer_hazard.shape))
     np.testing.assert_array_equal(policy.levers.utility, 0.0)
     in_petr = petr[base.types.columns()[0]]  # household types living in the PETR
     for since, factor in ((NEWCOMER_MONTHS - 1, 0.5), (NEWCOMER_MONTHS, 1.0)):
@@ -407,7 +409,8 @@ def test_levers_are_set_from_the_first_to_the_last_month_of_each_policy_and_neut
                                                                        lev.utility.shape))
             seen["utility"].append(month)
         if (lev.newcomer_hazard != 1).any():
-            np.testing.assert_array_equal(lev.newcomer_hazard, np.where(petr, 0.5, 1.0))
+            np.testing.assert_array_equal(lev.newcomer_hazard, np.broadcast_to(
+                np.where(petr, 0.5, 1.0), lev.newcomer_hazard.shape))
             seen["hazard"].append(month)
         assert np.isinf(lev.construction_cap[~(rodez | gevaudan)]).all()
         if np.isfinite(lev.construction_cap[rodez]).all():
@@ -422,16 +425,31 @@ def test_levers_are_set_from_the_first_to_the_last_month_of_each_policy_and_neut
                     "gevaudan": ["2019-06", "2019-07"]}
 
 
-def test_a_mission_for_some_profiles_markets_to_them_only_but_retains_every_newcomer():
-    """``profiles`` restricts the utility bonus to those rows; retention is a lever per
-    territory, so it keeps newcomers of every profile."""
+def test_a_mission_for_some_profiles_markets_to_them_and_retains_them_only():
+    """``profiles`` restricts the utility bonus and the retention to those rows (the
+    newcomer-hazard lever is per profile and territory): in the PETR, newcomers of the
+    targeted profiles have their hazards × retention, the others keep theirs."""
+    base = first_month_levers(make(scale=0.05, fit=False))
     m = first_month_levers(make(accueil(group=PETR, marketing_bonus=0.5, retention=0.7,
-                                        profiles=["neo_rural", "retiree"]), fit=False))
+                                        profiles=["neo_rural", "retiree"]), scale=0.05,
+                                fit=False))
     petr = targeted(m, PETR_CODES)
+    rows = [PROFILES.index("neo_rural"), PROFILES.index("retiree")]
     expected = np.zeros((len(PROFILES), len(petr)))
-    expected[[PROFILES.index("neo_rural"), PROFILES.index("retiree")]] = 0.5 * petr
+    expected[rows] = 0.5 * petr
     np.testing.assert_array_equal(m.levers.utility, expected)
-    np.testing.assert_array_equal(m.levers.newcomer_hazard, np.where(petr, 0.7, 1.0))
+    expected = np.ones((len(PROFILES), len(petr)))
+    expected[rows] = np.where(petr, 0.7, 1.0)
+    np.testing.assert_array_equal(m.levers.newcomer_hazard, expected)
+    sums = []
+    for model in (base, m):
+        model.households.months_since_arrival[:] = 0  # every household a newcomer
+        sums.append(model.submodels.decision.decide(model, model.month)[1])
+    home, segment, _ = (c[:sums[0].shape[1]] for c in m.types.columns())
+    retained = petr[home] & np.isin(segment // N_AGES, rows)
+    assert retained.any() and (petr[home] & ~retained).any()
+    np.testing.assert_allclose(sums[1][:, retained], 0.7 * sums[0][:, retained], rtol=1e-12)
+    np.testing.assert_array_equal(sums[1][:, ~retained], sums[0][:, ~retained])
     with pytest.raises(ConfigError, match="profiles"):
         make(accueil(group=PETR, profiles=["astronaut"]))
 
@@ -450,7 +468,7 @@ def test_a_policy_targets_the_territories_matching_every_criterion(target, codes
     where = targeted(m, codes)
     assert where.sum() == len(codes)
     np.testing.assert_array_equal(m.levers.utility[0] > 0, where)
-    np.testing.assert_array_equal(m.levers.newcomer_hazard < 1, where)
+    np.testing.assert_array_equal(m.levers.newcomer_hazard[0] < 1, where)
     np.testing.assert_array_equal(np.isfinite(m.levers.construction_cap), where)
 
 
@@ -491,7 +509,7 @@ def test_policies_on_the_same_territory_add_bonuses_multiply_retentions_and_keep
     first = targeted(m, PETR_CODES[:1])
     petr = targeted(m, PETR_CODES)
     np.testing.assert_array_equal(m.levers.utility[0], 0.5 * petr + 0.25 * first)
-    np.testing.assert_array_equal(m.levers.newcomer_hazard,
+    np.testing.assert_array_equal(m.levers.newcomer_hazard[0],
                                   np.where(first, 0.25, np.where(petr, 0.5, 1.0)))
     np.testing.assert_allclose(m.levers.construction_cap,
                                np.where(first, 60 * m.scale / 12,

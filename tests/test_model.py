@@ -130,7 +130,7 @@ def test_a_scenario_identical_to_baseline_gives_identical_results():
     same = Simulation("baseline", scale=0.002, months=10, compare_to=None, overrides=[
         "scenario.name=baseline_copy",
         "+scenario.policies=[{_target_: migrasim.policies.AccueilMission, "
-        "group: petr_haut_rouergue, marketing_bonus: 0.0, retention: 1.0}]",
+        "group: petr_haut_rouergue, marketing_bonus: 0.0, retention: 1.0, cost_per_year: 0}]",
     ]).run(progress=False)
     pd.testing.assert_frame_equal(base.territories, same.territories)
     pd.testing.assert_frame_equal(base.flows, same.flows)

@@ -37,7 +37,7 @@ def choice_tables(draw, max_n=40):
         terms=vec(-5, 5)[None, :], log_dist=vec(0, 5, (n, n)), dist_coef=-coef(0.01, 3),
         tele=vec(-2, 2)[None, :], rent=vec(200, 3000), commute=vec(5, 120, (n, n)),
         urban=vec(0, 1).round(), same=coef(-5, 5), cost=-coef(1e-4, 2),
-        commute_coef=-coef(0.0, 0.1), return_bonus=0.0)
+        commute_coef=-coef(0.0, 0.1), return_bonus=0.0, days_off=np.zeros((0, 0), F32))
     home = draw(st.integers(0, n - 1))
     job = draw(st.integers(-1, n - 1))
     return tables, home, job

@@ -318,7 +318,9 @@ def test_type_weights_and_means_are_hazard_weighted_sums_of_their_households():
         key=np.arange(7, dtype=np.uint64))
     assert hh.segment.tolist() == [1, 1, 8, 1, 8, 0, 1]
     where = decision.Conditions(rent=np.array([500.0, 400.0]), hier=np.array([0, 0]),
-                                shock=np.ones((2, 5)), newcomer_hazard=np.array([1.0, 0.5]))
+                                shock=np.ones((2, 5)),
+                                newcomer_hazard=np.array([[1.0, 0.5], [1.0, 0.5]]),
+                                displacement_hazard=np.ones((2, 2)))
     rate = np.full(2 * ages.N_AGES, 0.5)  # rates the segments of these households do not use
     rate[[0, 1, 8]] = [0.03, 0.01, 0.02]
     hazards = decision.Hazards(
@@ -362,7 +364,8 @@ def _hazards(m, shock):
     hazard *= np.where(burden > rule.burden_ref,
                        1 + rule.burden_slope * (burden - rule.burden_ref), 1.0)
     newcomer = hh.months_since_arrival < decision.NEWCOMER_MONTHS
-    return hazard * np.where(newcomer, m.levers.newcomer_hazard[hh.home], 1.0) * hh.alive
+    return (hazard * np.where(newcomer, m.levers.newcomer_hazard[hh.profile, hh.home], 1.0)
+            * hh.alive)
 
 
 @pytest.fixture
@@ -372,7 +375,7 @@ def typed():
     m = _model(NO_TARGETS)
     rng = np.random.default_rng(3)
     m.households.telework_days[:] = rng.integers(0, 6, len(m.households))
-    m.levers.newcomer_hazard[:] = rng.uniform(0.5, 1.5, len(m.territories))
+    m.levers.newcomer_hazard[:] = rng.uniform(0.5, 1.5, m.levers.newcomer_hazard.shape)
     shock = rng.uniform(0.5, 2.0, (len(m.profiles), 5))
     return m, shock
 

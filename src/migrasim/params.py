@@ -140,6 +140,20 @@ def _text(value):
 Text = Annotated[Any, BeforeValidator(_text), Allowed("a non-empty string")]
 
 
+def _departements(value):
+    """Département codes: a non-empty list (numbers read by hydra become strings)."""
+    if value is None:
+        return None
+    if (not isinstance(value, list) or not value
+            or not all(isinstance(v, str | int) and not isinstance(v, bool) for v in value)):
+        raise fail("null or a non-empty list of département codes, e.g. ['12', '48']")
+    return [str(v) for v in value]
+
+
+Departements = Annotated[Any, BeforeValidator(_departements),
+                         Allowed("null or a non-empty list of département codes")]
+
+
 def _flag(value):
     if not isinstance(value, bool):
         raise fail("true or false")

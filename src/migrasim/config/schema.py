@@ -20,6 +20,7 @@ from pydantic import BeforeValidator, ValidationInfo, field_validator, model_val
 from migrasim import calendar
 from migrasim.params import (
     Allowed,
+    Departements,
     Flag,
     Month,
     NonNegative,
@@ -200,6 +201,7 @@ class Priors(Params):
 
     household_size: per_kind(number(1.0, 6.0))
     share_vacant: per_kind(Probability)
+    long_term_vacant_share: Probability  # of the vacant dwellings: off the market
     secondary: SecondHomes
     price: PriceCurve
     rent: RentCurve
@@ -221,16 +223,6 @@ class Priors(Params):
                            f"({1 - most:.3g}): main residences, vacant and secondary homes "
                            "share the stock", key=f"share_vacant.{kind}", value=vacant)
         return self
-
-
-def _codes(value):
-    """Département codes: a non-empty list (numbers read by hydra become strings)."""
-    if value is None:
-        return None
-    if (not isinstance(value, list) or not value
-            or not all(isinstance(v, str | int) and not isinstance(v, bool) for v in value)):
-        raise fail("null or a non-empty list of département codes, e.g. ['12', '48']")
-    return [str(v) for v in value]
 
 
 def _groups(value):
@@ -261,8 +253,7 @@ class TerritoryConfig(Params):
     """``territory`` (configs/territory/default.yaml)."""
 
     area: one_of(AREAS, "one of the study areas")
-    departements: Annotated[Any, BeforeValidator(_codes),
-                            Allowed("null or a non-empty list of département codes")] = None
+    departements: Departements = None
     overrides: str | None = None
     priors: Priors
     groups: Annotated[dict[str, Any], BeforeValidator(_groups),

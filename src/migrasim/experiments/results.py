@@ -2,6 +2,7 @@
 
     res = migrasim.Simulation(scenario="remote50", scale=0.01).run()
     res.territories, res.flows, res.destabilisation, res.summary
+    res.costs, res.cohorts              # policies' spending, newcomers still there
     res.save("outputs/mine")            # Parquet + JSON + YAML + figures, atomically
     res = migrasim.Results.load("outputs/mine")
     res.plot("price_m2", epci="petr_haut_rouergue")     # monthly series, comparison dashed
@@ -27,24 +28,35 @@ from migrasim.territories import Territories, study_area
 if TYPE_CHECKING:
     from migrasim.model import MigrationModel
 
-TABLES = ("territories", "flows")
+TABLES = ("territories", "flows", "costs", "cohorts")  # saved for the comparison run too
 
 
 class Results:
-    """Tidy tables of one run, and the run it is compared with (``baseline``), if any."""
+    """Tidy tables of one run, and the run it is compared with (``baseline``), if any:
+    ``territories`` (EPCI × month), ``flows`` (yearly moves), ``costs`` (the policies'
+    spending by month, EPCI and policy: submodels/levers.py) and ``cohorts`` (households
+    still living where they arrived, by EPCI, year and year of arrival:
+    observation/records.py)."""
 
     def __init__(self, config: Config, territories: pd.DataFrame, flows: pd.DataFrame,
-                 area: Territories | None = None, baseline: Results | None = None):
+                 area: Territories | None = None, baseline: Results | None = None,
+                 costs: pd.DataFrame | None = None, cohorts: pd.DataFrame | None = None):
         self.config, self.territories, self.flows = config, territories, flows
+        self.costs = costs if costs is not None else pd.DataFrame(
+            columns=["month", "epci", "policy", "sheet", "cost_eur"])
+        self.cohorts = cohorts if cohorts is not None else pd.DataFrame(
+            columns=["year", "epci", "cohort", "households"])
         self.baseline = baseline
         self._area = area
 
     @classmethod
     def from_model(cls, model: MigrationModel, baseline: Results | None = None) -> Results:
         """The results of a model that has run."""
-        records = model.submodels.records
+        records, sub = model.submodels.records, model.submodels
         return cls(model.config, records.territories_table(model), records.flows_table(model),
-                   model.territories, baseline)
+                   model.territories, baseline,
+                   costs=sub.policies.costs if "policies" in sub else None,
+                   cohorts=records.cohorts_table(model))
 
     @property
     def area(self) -> Territories:
@@ -116,9 +128,10 @@ class Results:
         out.mkdir(parents=True, exist_ok=True)
         (out / "summary.json").unlink(missing_ok=True)  # incomplete until rewritten last
         atomic_write(out / "config.yaml", lambda p: Path(p).write_text(_yaml(self.config)))
-        atomic_write(out / "territories.parquet",
-                     lambda p: self.territories.to_parquet(p, index=False))
-        atomic_write(out / "flows.parquet", lambda p: self.flows.to_parquet(p, index=False))
+        for table in TABLES:
+            frame = getattr(self, table)
+            atomic_write(out / f"{table}.parquet",
+                         lambda p, f=frame: f.to_parquet(p, index=False))
         atomic_write(out / "destabilisation.parquet",
                      lambda p: self.destabilisation.reset_index().to_parquet(p, index=False))
         for table in TABLES:
@@ -147,15 +160,20 @@ class Results:
         if not (d / "summary.json").exists():
             raise FileNotFoundError(f"{d}: no summary.json; not a complete migrasim run")
         config = validate(yaml.safe_load((d / "config.yaml").read_text()))
-        res = cls(config, *(pd.read_parquet(d / f"{t}.parquet") for t in TABLES))
+        res = cls(config, **_tables(d, ""))
         res.summary = json.loads((d / "summary.json").read_text(), object_hook=_years)
         destab = pd.read_parquet(d / "destabilisation.parquet")
         res.destabilisation = destab.set_index(destab.columns[0])
         other = res.summary.get("compared_to")
         if other is not None:
-            res.baseline = cls(comparison(config, other),
-                               *(pd.read_parquet(d / f"baseline_{t}.parquet") for t in TABLES))
+            res.baseline = cls(comparison(config, other), **_tables(d, "baseline_"))
         return res
+
+
+def _tables(directory: Path, prefix: str) -> dict[str, pd.DataFrame]:
+    """The saved tables; costs and cohorts may be missing (runs saved before them)."""
+    return {t: pd.read_parquet(directory / f"{prefix}{t}.parquet") for t in TABLES
+            if t in ("territories", "flows") or (directory / f"{prefix}{t}.parquet").exists()}
 
 
 def _years(table: dict) -> dict:

@@ -51,6 +51,8 @@ class Tables(NamedTuple):
     cost: np.ndarray       # (segments,)
     commute_coef: np.ndarray  # (segments,)
     return_bonus: float    # utility of urban territories for a failed project's return
+    days_off: np.ndarray   # (segments, territories): share of the week not commuted from
+    #                        a home in j besides telework (a policy lever); (0, 0): none
 
 
 class Sample(NamedTuple):
@@ -76,9 +78,11 @@ class Types(NamedTuple):
 
 @nb.njit(fastmath=True, cache=True)
 def _utilities(v, terms_row, dist, dist_row, cost, rent, tw, tele_row, commuting, commute_row,
-               bonus, urban, o, same):
+               bonus, urban, o, same, relief, off_row):
     """Fill ``v`` with the utility of every territory; return the largest. (Two loops:
-    LLVM vectorises each, not a loop that both stores and reduces.)"""
+    LLVM vectorises each, not a loop that both stores and reduces.) ``relief``: the
+    commute coefficient of a worker where a policy gives days off commuting (``off_row``,
+    shares of the week, at most the share not teleworked), else 0."""
     n = rent.shape[0]
     for j in range(n):
         v[j] = (terms_row[j] + dist * dist_row[j] + cost * rent[j] + tw * tele_row[j]
@@ -86,6 +90,10 @@ def _utilities(v, terms_row, dist, dist_row, cost, rent, tw, tele_row, commuting
     if bonus != 0:  # failed projects' return moves only: a separate pass spares the rest
         for j in range(n):
             v[j] += bonus * urban[j]
+    if relief != 0:  # days off commuting: likewise
+        share = _ONE - tw
+        for j in range(n):
+            v[j] -= relief * min(off_row[j], share) * commute_row[j]
     v[o] += same
     vmax = v[0]
     for j in range(n):
@@ -164,15 +172,17 @@ def _household_weights(v, bits, scale, blocks, tables, p, o, w, tw, inv_budget, 
     """Weights of segment ``p`` living in ``o``, working in ``w``; ``around_job``: a move
     for a new job, chosen around it (no pull of the old home: distance and same-territory
     terms off)."""
-    terms, log_dist, dist_coef, tele, rent, commute, urban, same, cost, commute_coef, _ = tables
+    t = tables
     tw32 = F32(tw)
-    commuting = commute_coef[p] * (_ONE - tw32) if w >= 0 else F32(0.0)
-    dist = F32(0.0) if around_job else dist_coef[p]
-    stay = F32(0.0) if around_job else same[p]
-    vmax = _utilities(v, terms[p], dist, log_dist[o], cost[p] * F32(inv_budget), rent,
-                      tw32, tele[p], commuting, commute[max(w, 0)], F32(bonus), urban, o,
-                      stay)
-    return _exp_weights(v, bits, scale, vmax, blocks, rent.shape[0])
+    commuting = t.commute_coef[p] * (_ONE - tw32) if w >= 0 else F32(0.0)
+    dist = F32(0.0) if around_job else t.dist_coef[p]
+    stay = F32(0.0) if around_job else t.same[p]
+    off = t.days_off.shape[0] > 0 and w >= 0
+    vmax = _utilities(v, t.terms[p], dist, t.log_dist[o], t.cost[p] * F32(inv_budget), t.rent,
+                      tw32, t.tele[p], commuting, t.commute[max(w, 0)], F32(bonus), t.urban,
+                      o, stay, t.commute_coef[p] if off else F32(0.0),
+                      t.days_off[p] if off else t.rent)
+    return _exp_weights(v, bits, scale, vmax, blocks, t.rent.shape[0])
 
 
 @nb.njit(parallel=True, fastmath=True, cache=True)
@@ -299,13 +309,15 @@ def _utility(tables, p, o, w, j, tw, inv_budget, bonus, dist, stay):
     """Utility of territory ``j``; ``dist`` and ``stay`` are the mover's distance and
     same-territory coefficients (zero for a move around a new job). Passed as numbers,
     not as a flag: a branch here makes the sampled choice five times slower."""
-    terms, log_dist, dist_coef, tele, rent, commute, urban, same, cost, commute_coef, _ = tables
-    x = (terms[p, j] + dist * log_dist[o, j] + cost[p] * inv_budget * rent[j]
-         + tw * tele[p, j] + bonus * urban[j])
+    t = tables
+    x = (t.terms[p, j] + dist * t.log_dist[o, j] + t.cost[p] * inv_budget * t.rent[j]
+         + tw * t.tele[p, j] + bonus * t.urban[j])
     if j == o:
         x += stay
     if w >= 0:
-        x += commute_coef[p] * (_ONE - tw) * commute[w, j]
+        x += t.commute_coef[p] * (_ONE - tw) * t.commute[w, j]
+        if t.days_off.shape[0] > 0:  # days off commuting (a policy lever)
+            x -= t.commute_coef[p] * min(t.days_off[p, j], _ONE - tw) * t.commute[w, j]
     return x
 
 

@@ -44,7 +44,8 @@ class Conditions(NamedTuple):
     rent: np.ndarray             # (territories,) €/month
     hier: np.ndarray             # (territories,) urban-hierarchy class
     shock: np.ndarray            # (profiles, classes): hazard multipliers by origin class
-    newcomer_hazard: np.ndarray  # (territories,): policy lever on newcomers' hazards
+    newcomer_hazard: np.ndarray  # (profiles, territories): policy lever on newcomers' hazards
+    displacement_hazard: np.ndarray  # (profiles, territories): policy lever on displacement
 
 
 @nb.njit(parallel=True, cache=True)
@@ -70,6 +71,7 @@ def decide(seed, month, hh, where, hazards, type_id, n_types, chunks):
     hier = where.hier
     shock = where.shock
     newcomer_hazard = where.newcomer_hazard
+    displacement_hazard = where.displacement_hazard
     monthly_rate = hazards.monthly_rate
     job_rate = hazards.job_rate
     n_ages = hazards.n_ages
@@ -97,7 +99,7 @@ def decide(seed, month, hh, where, hazards, type_id, n_types, chunks):
             s = segment[h]
             burden = rent[j] / budget[h] if not owner[h] else 0.0
             newcomer = since[h] < NEWCOMER_MONTHS
-            retention = newcomer_hazard[j] if newcomer else 1.0
+            retention = newcomer_hazard[p, j] if newcomer else 1.0
             hz = (monthly_rate[s] * tenure_factor[0 if owner[h] else 1] * shock[p, hier[j]]
                   * (1.0 + telework_factor * telework[h] / 5.0))
             if burden > burden_ref:
@@ -110,7 +112,8 @@ def decide(seed, month, hh, where, hazards, type_id, n_types, chunks):
             sums[c, 2, t] += hw * telework[h]
             k = key[h]
             if (displaceable >> p) & 1 and not owner[h] and burden > displacement_threshold:
-                if uniform(seed, k, month, DISPLACEMENT) < displacement_rate:
+                if (uniform(seed, k, month, DISPLACEMENT)
+                        < displacement_rate * displacement_hazard[p, j]):
                     reason[h] = DISPLACED
                     continue
             if ((fragile >> p) & 1 and since[h] < project_months

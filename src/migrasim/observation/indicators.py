@@ -18,10 +18,15 @@ Definitions (also in docs/odd.md):
   path (%), price-to-income ratio (years of local median income for a typical dwelling),
   displaced local households, newcomers' share of arrivals (arrivals from another
   département), and the small-flows elasticity: % price change against the baseline
-  per 1 % of the stock taken by the extra arrivals.
+  per 1 % of the stock taken by the extra arrivals;
+* retention of newcomers: of the households that arrived in an EPCI during year c (from
+  another EPCI or from abroad: the ``arrivals`` and ``from_abroad`` columns), the share
+  still living there at the end of year c + k (the ``cohorts`` table of the records).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -176,6 +181,23 @@ def destabilisation(run: pd.DataFrame, base: pd.DataFrame | None, t: Territories
         out["small_flows_elasticity"] = (out["price_vs_baseline_pct"] / extra).where(extra > 0.1)
         out["displaced_vs_baseline"] = total["displaced"] - base.groupby("epci")["displaced"].sum()
     return out
+
+
+def retention(cohorts: pd.DataFrame, territories: pd.DataFrame,
+              epci: Iterable[str] | None = None) -> pd.DataFrame:
+    """Newcomers retained: cohorts(c, c + k) / arrivals during year c, summed over the
+    EPCI ``epci`` (every EPCI if None). One row per cohort c and k = 0, 1, …: ``cohort``,
+    ``years`` (k), ``arrivals``, ``households`` (still there at the end of c + k),
+    ``retention``. Arrivals are counted over the simulated months of c."""
+    t = territories if epci is None else territories[territories["epci"].isin(list(epci))]
+    c = cohorts if epci is None else cohorts[cohorts["epci"].isin(list(epci))]
+    came = [col for col in ("arrivals", "from_abroad") if col in t]
+    arrivals = t[came].sum(axis=1).groupby(_year(t)).sum().rename("arrivals")
+    out = c.groupby(["cohort", "year"], as_index=False)["households"].sum()
+    out = out.join(arrivals, on="cohort")
+    out.insert(1, "years", out.pop("year") - out["cohort"])
+    out["retention"] = out["households"] / out["arrivals"]
+    return out[["cohort", "years", "arrivals", "households", "retention"]]
 
 
 def newcomers_share(flows: pd.DataFrame, t: Territories) -> pd.Series:

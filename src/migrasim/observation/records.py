@@ -4,8 +4,17 @@
 by profile, dwellings, vacancy), then the results every submodel of the schedule
 declares, in the order of the schedule. ``flows``: one row per year, origin, destination,
 profile, age class and reason with at least one move, weighted to real households and
-persons (sparse). Counts are sums of household weights in base units (1 / scale real
-households; docs/focus.md), weighted by 1 / scale in the tables.
+persons (sparse). ``cohorts``: at the end of each simulated December, per EPCI and year
+of arrival, the real households still living in the EPCI they arrived in that year.
+Counts are sums of household weights in base units (1 / scale real households;
+docs/focus.md), weighted by 1 / scale in the tables.
+
+A household *arrives* in an EPCI when it moves in from another EPCI or from abroad —
+the moves the ``arrivals`` and ``from_abroad`` columns count, a young adult leaving the
+parental home for another EPCI included. A move within the EPCI keeps the arrival; a
+household formed in its parental home's EPCI and the initial population have no
+simulated arrival and are in no cohort; one that moves on, dissolves or emigrates
+leaves its cohort.
 """
 
 from __future__ import annotations
@@ -18,15 +27,16 @@ import pandas as pd
 
 from migrasim import calendar
 from migrasim.ages import AGE_CLASSES, N_AGES
-from migrasim.kernels.decision import FORMATION, REASONS
+from migrasim.kernels.decision import ABROAD, FORMATION, REASONS
 from migrasim.submodels.base import Result, Submodel
 
 if TYPE_CHECKING:
     from migrasim.model import MigrationModel
 
 STOCK = (Result("households", "households", "households living here"),
-         Result("dwellings", "dwellings", "dwellings (occupied, vacant, secondary homes)"),
-         Result("vacancy", "share", "vacant share of the dwellings"))
+         Result("dwellings", "dwellings",
+                "dwellings (occupied, vacant, long-term vacant, secondary homes)"),
+         Result("vacancy", "share", "share of the dwellings vacant and on the market"))
 
 
 def columns(schedule: Iterable[Submodel]) -> str:
@@ -54,6 +64,8 @@ class Records(Submodel):
         self.rows: list[dict[str, np.ndarray]] = []
         self.flow_keys: dict[int, list[np.ndarray]] = {}
         self.flow_weights: dict[int, list[np.ndarray]] = {}  # the movers' weights
+        self.arrived = np.full(len(model.households), -1, dtype=np.int16)  # year, −1: none
+        self.cohort_keys: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # year → (key, weight)
         self.sources = [s for s in model.schedule if s.results]
         self.columns = {r.name: r for r in STOCK}
         for s in self.sources:
@@ -74,6 +86,26 @@ class Records(Submodel):
                 * N_AGES + age) * len(REASONS) + reason)
         self.flow_keys.setdefault(model.month // 12, []).append(key)
         self.flow_weights.setdefault(model.month // 12, []).append(weight)
+        self.follow_arrivals(model)
+        if model.month % 12 == 11:
+            hh = model.households
+            here = hh.alive & (self.arrived >= 0)
+            key = hh.home[here].astype(np.int64) * 10_000 + self.arrived[here]
+            keys, at = np.unique(key, return_inverse=True)
+            self.cohort_keys[model.month // 12] = (keys, np.bincount(
+                at, weights=hh.weight[here], minlength=keys.size))
+
+    def follow_arrivals(self, model: MigrationModel) -> None:
+        """The year each household arrived in its home EPCI (see module docstring)."""
+        n = len(model.households)
+        if self.arrived.size < n:  # new households' slots
+            self.arrived = np.concatenate([self.arrived, np.full(n - self.arrived.size, -1,
+                                                                 dtype=np.int16)])
+        d, moved = model.submodels.decision, model.submodels.capacity.moved
+        who, why = d.movers[moved], d.why[moved]
+        came = (model.submodels.choice.chosen[moved] != d.origin[moved]) | (why == ABROAD)
+        self.arrived[who[came]] = model.month // 12
+        self.arrived[who[~came & (why == FORMATION)]] = -1
 
     def territories_table(self, model: MigrationModel) -> pd.DataFrame:
         """EPCI × month; counts weighted to real households and dwellings (1 / scale)."""
@@ -90,6 +122,18 @@ class Records(Submodel):
         trend = (1.0 + model.config.model.demography.household_size_trend) ** years
         df.insert(2, "population", df["households"] * np.tile(size, len(self.rows)) * trend)
         return df
+
+    def cohorts_table(self, model: MigrationModel) -> pd.DataFrame:
+        """Year (its end) × EPCI × year of arrival: real households still living there
+        since that arrival."""
+        frames = [pd.DataFrame({"year": year, "epci": model.territories.codes[key // 10_000],
+                                "cohort": key % 10_000, "households": weight / model.scale})
+                  for year, (key, weight) in sorted(self.cohort_keys.items())]
+        if not frames:
+            return pd.DataFrame({"year": pd.Series(dtype=np.int64), "epci": pd.Series(dtype=str),
+                                 "cohort": pd.Series(dtype=np.int64),
+                                 "households": pd.Series(dtype=float)})
+        return pd.concat(frames, ignore_index=True)
 
     def flows_table(self, model: MigrationModel) -> pd.DataFrame:
         """Year × origin × destination × profile × age class × reason: households and

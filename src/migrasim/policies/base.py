@@ -2,16 +2,15 @@
 
 ``start(model)`` once (choose its territories), ``step(model)`` each month before
 households decide, ``stop(model)`` after the last month. The levers
-(``model.levers``, submodels/levers.py) are reset every month, then each active policy
-writes into them:
+(``model.levers``, submodels/levers.py, with their neutral values) are reset every
+month, then each active policy writes into them: utility terms, newcomers' and
+displacement hazards, construction caps, broadband and coworking scores, days off
+commuting, commute times to the pole, dwellings back on the market.
 
-* ``utility[p, j]``: added to the utility of territory j for profile p;
-* ``newcomer_hazard[j]``: multiplies the move and failure hazards of newcomers (arrived
-  less than three years ago) living in j;
-* ``construction_cap[j]``: most new dwellings a month in j (simulated units).
-
-Options are declared as a :class:`Params` model (``Options``) and checked when the
-scenario is loaded; every policy takes the targeting options of :class:`Targets`.
+``cost(model)`` is this month's cost in real euros per territory (zero while inactive),
+and ``sheet`` the issue sheet of the OPTER guide the policy belongs to. Options are
+declared as a :class:`Params` model (``Options``) and checked when the scenario is
+loaded; every policy takes the targeting options of :class:`Targets`.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from migrasim import calendar
 from migrasim.errors import ConfigError
-from migrasim.params import Month, Params, config_error, one_of, ordered
+from migrasim.params import Departements, Month, Params, config_error, one_of, ordered
 from migrasim.territories import Territories
 from migrasim.territories.classification import KINDS
 
@@ -32,10 +31,18 @@ if TYPE_CHECKING:
     from migrasim.model import MigrationModel
 
 
+# Issue sheets of the OPTER guide ("La boussole du télétravail", ANPP – Territoires de
+# projet): Financement, Mobilités and Numérique are named in the webinar that presented
+# it (docs/policies.md); the others are this project's names for the remaining themes.
+SHEETS = ("Accueil", "Financement", "Foncier", "Habitat", "Mobilités", "Numérique",
+          "Tiers-lieux")
+
+
 class Targets(Params):
     """Where and when a policy acts: territories matching every given criterion."""
 
     territories: list[str] | None = None  # EPCI codes (SIREN)
+    departements: Departements = None  # codes of départements (INSEE)
     group: str | None = None              # a named group of territory.groups
     kind: one_of(KINDS, "one of the EPCI kinds") | None = None
     from_: Month | None = Field(None, alias="from")  # first month (default: the start)
@@ -48,9 +55,16 @@ class Targets(Params):
 
 
 class Policy:
-    """Base class: select territories at start, act while active."""
+    """Base class: select territories at start, act and spend while active."""
 
     Options: ClassVar[type[Targets]] = Targets
+    sheet: ClassVar[str]  # its OPTER issue sheet, one of SHEETS
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if getattr(cls, "sheet", None) not in SHEETS:
+            raise TypeError(f"{cls.__name__}.sheet: {getattr(cls, 'sheet', None)!r}; a policy "
+                            f"belongs to one of the OPTER sheets {list(SHEETS)}")
 
     def __init__(self, **options):
         try:
@@ -66,13 +80,20 @@ class Policy:
     def select(self, territories: Territories) -> np.ndarray:
         """Positions of the targeted territories in the study area."""
         o, key = self.options, self.key
+        known = set(territories.df["departement"])
+        for i, code in enumerate(o.departements or ()):
+            if code not in known:
+                raise ConfigError(f"{key}.departements[{i}]", code,
+                                  f"départements of the study area {sorted(known)}")
         try:
-            where = territories.select(codes=o.territories, group=o.group, kind=o.kind)
+            where = territories.select(codes=o.territories, group=o.group, kind=o.kind,
+                                       departement=o.departements)
         except KeyError as err:
             raise ConfigError(f"{key}.territories", o.territories,
                               f"EPCI codes of the study area ({err.args[0]})") from None
         if where.size == 0:
-            target = {k: v for k, v in (("territories", o.territories), ("group", o.group),
+            target = {k: v for k, v in (("territories", o.territories),
+                                        ("departements", o.departements), ("group", o.group),
                                         ("kind", o.kind)) if v is not None}
             raise ConfigError(key, target, "targets with at least one territory in the "
                               "study area (see territory.departements)")
@@ -87,8 +108,41 @@ class Policy:
     def step(self, model: MigrationModel) -> None:
         """Called each month before households decide."""
 
+    def cost(self, model: MigrationModel) -> np.ndarray:
+        """This month's cost in real euros per territory (none unless overridden)."""
+        return self.spend(model, 0.0)
+
     def stop(self, model: MigrationModel) -> None:
         """Called once after the last month."""
+
+    def spend(self, model: MigrationModel, amounts: np.ndarray | float) -> np.ndarray:
+        """Euros per territory of the study area: ``amounts`` on the targeted territories
+        while the policy is active, zero elsewhere and at other times."""
+        out = np.zeros(len(model.territories))
+        if self.active(model):
+            out[self.where] = amounts
+        return out
+
+    def households_share(self, model: MigrationModel) -> np.ndarray:
+        """Each targeted territory's share of the targets' households: how a flat budget
+        or a total amount is split."""
+        households = model.stock.occupied[self.where].astype(np.float64)
+        return households / max(households.sum(), 1.0)
+
+    def split(self, model: MigrationModel, amount: float, each: bool) -> np.ndarray:
+        """``amount`` in each targeted territory (``each``), or in all of them, split by
+        households."""
+        return np.full(self.where.size, amount) if each else amount * self.households_share(model)
+
+    def profile_rows(self, model: MigrationModel, names: list[str] | None) -> np.ndarray:
+        """Positions of the profiles ``names`` in the model (every profile if None); a
+        profile the model lacks is refused (configs check it on load, code at start)."""
+        unknown = sorted(set(names or ()) - set(model.profiles))
+        if unknown:
+            raise ConfigError(f"{self.key}.profiles", unknown[0],
+                              f"profiles of this model {model.profiles}")
+        return (np.arange(len(model.profiles)) if names is None
+                else np.array([model.profiles.index(p) for p in names]))
 
 
 def policy_class(target: str) -> type[Policy]:

@@ -14,6 +14,12 @@ Utility of territory j for household h of profile p living in o:
         · telework days / 5                      (where one teleworks, the place matters)
       + return bonus · urban(j)                  failed projects only
 
+Policy levers (submodels/levers.py) enter here: the utility term in A; the broadband
+score raised to the lever's floor, the coworking score to 1 − (1 − cw)(1 − share served
+by the lever's seats); the commute's minutes to j's employment pole × the transport
+lever; the commuting share of the week less the lever's days off commuting
+(``minutes`` and the reach rule of relocation use the same).
+
 Everything that does not depend on the household is gathered once per month into the
 float32 lookup tables of the kernels (``kernels.choice.Tables``); no households ×
 territories matrix is ever built (docs/performance.md). A choice uses one uniform draw
@@ -130,9 +136,7 @@ class LocationChoice(Submodel):
         c, f32, s = self.coef, choice.F32, self.scores
         self.static = {  # float32 tables that never change, one row per segment
             "log_dist": self.log_dist.astype(f32),
-            "tele": _by_segment(c["broadband"][:, None] * s["broadband"] + c["coworking"][:, None]
-                               * s["coworking"] + c["amenities_telework"][:, None]
-                               * s["amenities"]).astype(f32),
+            "tele": self.telework_terms(s["broadband"], s["coworking"]),
             "commute": np.ascontiguousarray(self.commute_min.T, dtype=f32),  # site row
             "urban": self.urban.astype(f32),
             "dist_coef": (c["distance"][:, None] * self.distance_factor[None, :]).reshape(-1)
@@ -168,11 +172,42 @@ class LocationChoice(Submodel):
         per_age = self.age_const[:, kind]
         return (per_profile[:, None, :] + per_age[None, :, :]).reshape(-1, kind.size)
 
+    def telework_terms(self, broadband: np.ndarray, coworking: np.ndarray) -> np.ndarray:
+        """tele[s, j]: the utility of territory j per telework share of the week, given
+        its broadband and coworking scores (float32, one row per segment)."""
+        c = self.coef
+        return _by_segment(c["broadband"][:, None] * broadband + c["coworking"][:, None]
+                           * coworking + c["amenities_telework"][:, None]
+                           * self.scores["amenities"]).astype(choice.F32)
+
+    def telework_scores(self, model: MigrationModel) -> tuple[np.ndarray, np.ndarray]:
+        """This month's broadband and coworking scores, the policy levers applied."""
+        levers, s = model.levers, self.scores
+        return (np.maximum(s["broadband"], levers.broadband),
+                1.0 - (1.0 - s["coworking"]) * (1.0 - levers.coworking))
+
+    def minutes(self, model: MigrationModel) -> np.ndarray:
+        """One-way minutes from each home (row) to each job site this month: the
+        transport lever shortens the trips from homes in j to j's employment pole."""
+        if not model.levers.acting("pole_commute"):
+            return self.commute_min
+        factor, out = model.levers.pole_commute, self.commute_min.copy()
+        homes = np.flatnonzero(factor != 1.0)
+        out[homes, model.territories.pole[homes]] *= factor[homes]
+        return out
+
     def lookup(self, model: MigrationModel, terms: np.ndarray) -> choice.Tables:
         """This month's lookup tables of the kernels, given the territory terms."""
-        f32 = choice.F32
+        f32, levers = choice.F32, model.levers
+        month = dict(self.static, days_off=np.zeros((0, 0), dtype=f32))
+        if levers.acting("broadband") or levers.acting("coworking"):
+            month["tele"] = self.telework_terms(*self.telework_scores(model))
+        if levers.acting("pole_commute"):
+            month["commute"] = np.ascontiguousarray(self.minutes(model).T, dtype=f32)
+        if levers.acting("commute_days_off"):
+            month["days_off"] = _by_segment(levers.commute_days_off / 5.0).astype(f32)
         return choice.Tables(terms=terms.astype(f32), rent=model.submodels.market.rent.astype(f32),
-                             return_bonus=float(self.params.return_urban_bonus), **self.static)
+                             return_bonus=float(self.params.return_urban_bonus), **month)
 
     def choose(self, model: MigrationModel, month: int, movers: np.ndarray,
                reason: np.ndarray, tables: choice.Tables) -> np.ndarray:

@@ -5,7 +5,9 @@
 
 a month (local price: the price without the national component), capped by the
 construction-cap lever (e.g. ZAN), added to the vacant stock once whole (a whole
-simulated dwelling: finer in a focus area).
+simulated dwelling: finer in a focus area). Dwellings off the market (long-term vacant,
+second homes) come back to it as the remobilisation levers say, without building,
+likewise once whole.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ class ConstructionParams(Params):
 
 class Construction(Submodel):
     """New dwellings are built at a steady rate, and more where prices exceed the cost of
-    building."""
+    building. Policies may bring dwellings off the market back to it."""
 
     name = "construction"
     title = "Construction"
@@ -45,6 +47,7 @@ class Construction(Submodel):
         self.floor = np.maximum(model.submodels.market.initial_price, self.params.cost_m2)
         self.rates = (float(monthly(self.params.base_rate)), self.params.rate)
         self.unit = model.scale / model.territories.scale_of(model.scale)  # base units
+        self.reopening = np.zeros((2, len(model.territories)))  # fractions coming back
 
     def step(self, model: MigrationModel) -> None:
         market = model.submodels.market
@@ -53,3 +56,18 @@ class Construction(Submodel):
         construction.build(market.price / market.national_index, self.floor,
                            model.levers.construction_cap, self.rates,
                            self.built, model.stock.vacant, model.stock.dwellings, self.unit)
+        self.reopen(model)
+
+    def reopen(self, model: MigrationModel) -> None:
+        """Long-term vacant dwellings and second homes back on the market this month, as
+        the levers say (simulated dwellings; fractions carry over until whole)."""
+        stock, levers = model.stock, model.levers
+        for row, (pool, lever) in enumerate(((stock.long_term_vacant, "remobilised_vacant"),
+                                             (stock.secondary, "remobilised_secondary"))):
+            if levers.acting(lever):
+                self.reopening[row] += getattr(levers, lever)
+                # whole simulated dwellings: base units outside a focus area, finer in it
+                whole = np.minimum(np.floor(self.reopening[row] / self.unit) * self.unit, pool)
+                self.reopening[row] -= whole
+                pool -= whole
+                stock.vacant += whole

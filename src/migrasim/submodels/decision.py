@@ -5,10 +5,11 @@ profile (annual rate p → 1 − (1 − p)^(1/12)), scaled by tenure, by
 the housing-cost burden above a reference, by the scenario's shocks (by class of the
 home) and by any policy's newcomer-retention lever. Two forced reasons come first:
 displacement of renters of the displaceable profiles whose rent burden crossed a
-threshold, and the failure of a young project of the fragile profiles in the classes
-where it can fail (a return move toward an urban pole). Workers change jobs beyond
-commuting reach at a rate by age class: the new job is drawn among the employment poles
-out of reach (gravity), and the household moves, choosing its home around the new job.
+threshold (× any policy's displacement lever), and the failure of a young project of
+the fragile profiles in the classes where it can fail (a return move toward an urban
+pole). Workers change jobs beyond commuting reach at a rate by age class: the new job is
+drawn among the employment poles out of reach (gravity), and the household moves,
+choosing its home around the new job.
 The same pass sums the ordinary hazards by household type for the market's expected
 demand.
 """
@@ -136,9 +137,10 @@ class MoveDecision(Submodel):
         ``shock`` multiplies hazards by (profile, class of the home)."""
         if shock is None:
             shock = np.ones((len(model.profiles), len(HIERARCHY)))
+        levers = model.levers
         where = decision.Conditions(model.submodels.market.rent,
                                     model.territories.hierarchy_index, shock,
-                                    model.levers.newcomer_hazard)
+                                    levers.newcomer_hazard, levers.displacement_hazard)
         return decision.decide(model.seed, month, model.households.arrays(), where,
                                self.hazards, model.types.id, len(model.types),
                                TYPE_CHUNKS)
@@ -162,11 +164,16 @@ class MoveDecision(Submodel):
             return
         poles, choice, n = self.poles, model.submodels.choice, len(model.territories)
         mass = np.concatenate([model.stock.dwellings[poles[poles < n]], self.border_mass])
+        levers = model.levers
+        site_commute = (np.ascontiguousarray(choice.minutes(model).T)
+                        if levers.acting("pole_commute") else choice.site_commute)
+        days_off = (hh.telework_days + levers.commute_days_off[hh.profile, hh.home]
+                    if levers.acting("commute_days_off") else hh.telework_days)
         labour = jobs.Labour(poles, np.log(np.maximum(mass, 1.0)), choice.site_log_dist,
-                             choice.site_commute,
+                             site_commute,
                              float(model.submodels.relocation.params.max_commute_min),
                              float(self.params.job_change.distance_decay))
-        new = jobs.new_jobs(model.seed, month, who, hh.key, hh.home, hh.telework_days, labour)
+        new = jobs.new_jobs(model.seed, month, who, hh.key, hh.home, days_off, labour)
         reason[who[new < 0]] = decision.STAY
         changing = who[new >= 0]
         self.old_jobs = (changing, hh.job[changing].copy())  # restored if the move fails

@@ -29,8 +29,8 @@ probabilities, summed over every household (grouped in types: home, segment, job
 demand households express, served or not (unmet demand pushes prices up). Demography
 adds its own demand: the homes new households chose this month (served or not) minus
 the dwellings dissolved and emigrating households left (their realised counts, smoothed
-by the inertia like the rest of the pressure); the dwellings finished since the last
-month are supply and count against it. Using the
+by the inertia like the rest of the pressure); the dwellings finished or back on the
+market since the last month are supply and count against it. Using the
 expectation rather than this month's few simulated movers keeps the price path free of
 the sampling noise of the scale (a 1:100 territory may hold 30 households) and makes
 scenario differences behavioural, not noise (design choice, docs/odd.md). Vacancy is
@@ -89,6 +89,7 @@ class HousingMarket(Submodel):
         self.local = np.zeros(len(t))               # local log price component
         self.initial_vacancy = model.stock.vacancy()
         self.dwellings = model.stock.dwellings.copy()  # at the last market step
+        self.off_market = model.stock.off_market()     # likewise
         self.vacancy = self.initial_vacancy.copy()  # smoothed vacancy rate
         self.national = 0.0                         # national log price component
         self.national_index = 1.0                   # exp(national): 1 at the start
@@ -118,9 +119,11 @@ class HousingMarket(Submodel):
         arrivals, departures = self.expected_flows(types, model.submodels.choice.tables)
         if "demography" in model.submodels:  # new households want homes, dissolved ones free
             arrivals = arrivals + model.submodels.demography.net_demand(model)
-        # dwellings finished since last month meet part of the demand
-        arrivals = arrivals - (model.stock.dwellings - self.dwellings)
-        self.dwellings = model.stock.dwellings.copy()
+        # dwellings finished or back on the market since last month meet part of the demand
+        off_market = model.stock.off_market()
+        arrivals = arrivals - ((model.stock.dwellings - self.dwellings)
+                               - (off_market - self.off_market))
+        self.dwellings, self.off_market = model.stock.dwellings.copy(), off_market
         market.update(market.State(self.price, self.rent, self.smoothed, self.local,
                                    self.vacancy),
                       self.adjustment, market.Base(self.initial_price, self.initial_vacancy),

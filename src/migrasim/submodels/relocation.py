@@ -44,11 +44,22 @@ if TYPE_CHECKING:
     from migrasim.model import MigrationModel
 
 
-def out_of_reach(minutes: np.ndarray, telework_days: np.ndarray, limit: float) -> np.ndarray:
+def out_of_reach(minutes: np.ndarray, days_off: np.ndarray, limit: float) -> np.ndarray:
     """Whether a job ``minutes`` away one way is beyond commuting reach for households
-    teleworking ``telework_days`` a week: minutes × commuting share of the week above
-    ``limit`` (the jobs kernel applies the same rule to new jobs)."""
-    return minutes * (5 - telework_days) / 5.0 > limit
+    that do not commute ``days_off`` days a week (telework, and days off a policy gives):
+    minutes × commuting share of the week above ``limit`` (the jobs kernel applies the
+    same rule to new jobs)."""
+    return minutes * np.maximum(5 - days_off, 0) / 5.0 > limit
+
+
+def commutes(model: MigrationModel, who: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One-way minutes from home to job of workers ``who`` this month, and the days a week
+    they do not commute: telework days, plus the days off commuting a policy gives where
+    they live (the levers of the transport and coworking policies)."""
+    hh = model.households
+    home = hh.home[who]
+    minutes = model.submodels.choice.minutes(model)[home, hh.job[who]]
+    return minutes, hh.telework_days[who] + model.levers.commute_days_off[hh.profile[who], home]
 
 
 class NewProject(Params):
@@ -125,9 +136,9 @@ class Relocation(Submodel):
         np.add.at(stock.by_profile, (dest, hh.profile[who]), weight)
         has_job = hh.job[who] >= 0
         w = who[has_job]
-        minutes = model.submodels.choice.commute_min[hh.home[w], hh.job[w]]
+        minutes, days_off = commutes(model, w)
         limit = self.params.max_commute_min
-        far = out_of_reach(minutes, hh.telework_days[w], limit)
+        far = out_of_reach(minutes, days_off, limit)
         hh.job[w[far]] = model.territories.pole[hh.home[w[far]]]
         kept = np.zeros(who.size, dtype=bool)  # ordinary moves kept in reach by telework
         kept[has_job] = ~far & (minutes > limit)

@@ -21,7 +21,7 @@ from migrasim import calendar
 from migrasim.kernels import telework
 from migrasim.params import Month, Params, Probability, number, per_profile
 from migrasim.submodels.base import Submodel
-from migrasim.submodels.relocation import out_of_reach
+from migrasim.submodels.relocation import commutes, out_of_reach
 
 if TYPE_CHECKING:
     from migrasim.model import MigrationModel
@@ -90,9 +90,8 @@ class Telework(Submodel):
         than keep a commute no one would keep."""
         hh = model.households
         w = np.flatnonzero(fewer & hh.alive & (hh.job >= 0)).astype(np.int64)
-        minutes = model.submodels.choice.commute_min[hh.home[w], hh.job[w]]
         limit = model.submodels.relocation.params.max_commute_min
-        far = w[out_of_reach(minutes, hh.telework_days[w], limit)]
+        far = w[out_of_reach(*commutes(model, w), limit)]
         if far.size:
             hh.job[far] = model.territories.pole[hh.home[far]]
             model.types.update(far, hh.home, hh.segment, hh.job)

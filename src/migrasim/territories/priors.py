@@ -23,6 +23,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "dwellings": (0.0, np.inf),
     "main_residences": (0.0, np.inf),
     "vacant": (0.0, np.inf),
+    "long_term_vacant_share": (0.0, 1.0),
     "secondary": (0.0, np.inf),
     "price_m2": (0.0, np.inf),
     "rent_m2": (0.0, np.inf),
@@ -74,8 +75,9 @@ def climate_score(df: pd.DataFrame, a: Mapping) -> np.ndarray:
 
 
 def stock(df: pd.DataFrame, p: Mapping) -> pd.DataFrame:
-    """Households and the dwelling stock split: main residences, vacant, second homes
-    (more of them near the sea and in the mountains: INSEE Première n° 1871)."""
+    """Households and the dwelling stock split: main residences, vacant (a share of them
+    vacant for long, off the market: LOVAC), second homes (more of them near the sea and
+    in the mountains: INSEE Première n° 1871)."""
     out = pd.DataFrame(index=df.index)
     kind = df["kind"]
     out["household_size"] = _by_kind(kind, p["household_size"])
@@ -90,6 +92,7 @@ def stock(df: pd.DataFrame, p: Mapping) -> pd.DataFrame:
     out["dwellings"] = out["households"] / main
     out["main_residences"] = out["households"]
     out["vacant"] = out["dwellings"] * vacant
+    out["long_term_vacant_share"] = float(p["long_term_vacant_share"])
     out["secondary"] = out["dwellings"] * secondary
     return out
 
