@@ -21,6 +21,7 @@ from migrasim.observation.planner import (
     retention_years,
 )
 from migrasim.observation.yearly import RETENTION_YEARS
+from migrasim.policies import policy_class
 
 if TYPE_CHECKING:
     from migrasim.experiments.ensemble import Ensemble
@@ -37,6 +38,13 @@ def _area_names(ens: Ensemble, key: str) -> str:
     names = ens.area.df["name"]
     codes = ens.areas[ens.reference].get(key) or []
     return ", ".join(str(names.get(c, c)) for c in codes) or "none"
+
+
+def _policies(specs) -> str:
+    """The policies of a scenario with their OPTER sheet, e.g. ``Coworking (Tiers-lieux)``."""
+    names = [str(spec["_target_"]) for spec in specs]
+    return ", ".join(f"{n.rpartition('.')[2]} ({policy_class(n).sheet})" for n in names) \
+        or "none"
 
 
 def markdown(ens: Ensemble, group: str, images: list[str]) -> str:
@@ -58,6 +66,8 @@ def markdown(ens: Ensemble, group: str, images: list[str]) -> str:
              "effect, not noise. Households are real households.", "",
              f"- **Group** ({TARGET}): {_area_names(ens, TARGET)}",
              f"- **Next door** ({NEXT_DOOR}, EPCI within 30 km): {_area_names(ens, NEXT_DOOR)}",
+             *(f"- **{n}**: {ens.configs[n].scenario.description} Policies: "
+               f"{_policies(ens.configs[n].scenario.policies)}." for n in ens.scenarios),
              ""]
 
     def diff(name, indicator, area=TARGET, how="sum", years_=None, digits=0, unit=""):

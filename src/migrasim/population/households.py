@@ -135,6 +135,11 @@ class Households:
         """Segment of households ``who`` from their profile and age."""
         self.segment[who] = ages.segment(self.profile[who], self.age[who])
 
+    def __getstate__(self) -> dict:
+        """Pickled (checkpoints) without the growth buffers: the arrays come back as copies,
+        no longer views of them, so the next ``grow`` makes fresh ones."""
+        return {k: v for k, v in self.__dict__.items() if k != "_buffers"}
+
     def grow(self, k: int, keys: np.ndarray | None = None) -> np.ndarray:
         """Room for ``k`` new households: the positions of ``k`` slots appended (not alive
         yet, weight 1). Ids of existing households never change. Their keys are ``keys``
