@@ -122,8 +122,8 @@ def remove(directory: str | Path) -> None:
 
 class Signals:
     """While active, SIGINT and SIGTERM set ``received`` instead of raising; the previous
-    handlers come back on exit. Outside the main thread (where handlers cannot be set)
-    it does nothing."""
+    handlers come back on exit (and get a signal not acted on). Outside the main thread
+    (where handlers cannot be set) it does nothing."""
 
     def __init__(self) -> None:
         self.received: int | None = None
@@ -138,6 +138,8 @@ class Signals:
                 self._previous[sig] = signal.signal(sig, self._note)
         return self
 
-    def __exit__(self, *_exc) -> None:
+    def __exit__(self, exc_type, *_exc) -> None:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
+        if self.received is not None and exc_type is None:
+            signal.raise_signal(self.received)  # came after the last month: not lost
