@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import migrasim
 from migrasim.experiments.files import atomic_write
 
 if TYPE_CHECKING:
@@ -106,13 +105,15 @@ def load(directory: str | Path) -> State:
             found = header if isinstance(header, dict) else {}
             raise CheckpointError(
                 f"{path}: written by migrasim {found.get('version', '?')} (checkpoint "
-                f"format {found.get('format', '?')}); this is migrasim {migrasim.__version__} "
-                f"(format {FORMAT}): run again instead of resuming")
+                f"format {found.get('format', '?')}); this is migrasim "
+                f"{_header()['version']} (format {FORMAT}): run again instead of resuming")
         return pickle.load(f)
 
 
 def _header() -> dict:
-    return {"format": FORMAT, "version": migrasim.__version__}
+    from migrasim import __version__  # the package imports this module
+
+    return {"format": FORMAT, "version": __version__}
 
 
 def remove(directory: str | Path) -> None:
