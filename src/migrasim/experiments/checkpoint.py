@@ -15,6 +15,7 @@ import pickle
 import signal
 import threading
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -111,9 +112,7 @@ def load(directory: str | Path) -> State:
 
 
 def _header() -> dict:
-    from migrasim import __version__  # the package imports this module
-
-    return {"format": FORMAT, "version": __version__}
+    return {"format": FORMAT, "version": version("migrasim")}
 
 
 def remove(directory: str | Path) -> None:
