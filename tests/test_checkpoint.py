@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from migrasim import Simulation
+from migrasim.config import load
+from migrasim.errors import ConfigError
 from migrasim.experiments import checkpoint
 from migrasim.experiments.checkpoint import CheckpointError
 from migrasim.model import MigrationModel
@@ -170,3 +172,9 @@ def test_ctrl_c_in_python_raises_keyboard_interrupt_between_months(monkeypatch):
     with pytest.raises(KeyboardInterrupt, match="SIGINT stopped baseline after month 1 of 3"):
         sim.run()
     assert signal.getsignal(signal.SIGINT) is previous
+
+
+@pytest.mark.parametrize("every", [0, -3, 2.5, "monthly"])
+def test_checkpoint_every_is_a_number_of_months_or_null(every):
+    with pytest.raises(ConfigError, match=r"checkpoint.every: .* allowed: null or an integer"):
+        load([f"checkpoint.every={every}"])

@@ -78,6 +78,7 @@ def save(directory: str | Path, state: State) -> Path:
     A header (format, package version) comes first, so a foreign checkpoint is refused
     before its objects are unpickled."""
     path = Path(directory) / FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
 
     def write(tmp: str) -> None:
         with open(tmp, "wb") as f:

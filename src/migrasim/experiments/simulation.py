@@ -109,8 +109,8 @@ def _advance(state: State, model: MigrationModel, label: str, show: bool,
              every: int | None, directory: str | Path | None, signals: Signals) -> None:
     """Step ``model`` to its end, checkpointing every ``every`` months of the whole
     simulation, and stopping between months when a signal came."""
-    with tqdm(total=model.months, initial=model.month - model.start_month, desc=label, unit="month",
-              disable=not show) as bar:
+    with tqdm(total=model.months, initial=model.month - model.start_month, desc=label,
+              unit="month", disable=not show) as bar:
         if signals.received is not None:  # came while the models were built or reloaded
             _stop(state, model, label, signals.received, every, directory, saved=False)
         while model.running:
