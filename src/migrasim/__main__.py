@@ -4,21 +4,26 @@ Results go to the hydra run directory under ``outputs/``. ``--multirun`` sweeps,
 ``python -m migrasim --multirun scenario=baseline,remote50 seed=1,2
 hydra/launcher=joblib``. Every job's config, study area and policies are checked before
 any job starts: a bad value exits with code 2 and one line naming the key, the value and
-what is allowed.
+what is allowed. With ``checkpoint.every=N`` the run saves its state in its directory every
+N months; ``python -m migrasim resume=<run dir>`` continues it there. Ctrl-C or SIGTERM
+ends with one line and exit code 130 or 143.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 
 from migrasim.config import CONFIG_DIR, jobs, load, validate
 from migrasim.errors import ConfigError, TerritoryDataError
-from migrasim.experiments import Simulation
+from migrasim.experiments import Results, Simulation, checkpoint
+from migrasim.experiments.checkpoint import CheckpointError, Interrupted
 from migrasim.territories import Territories
 
 HYDRA_FLAGS = ("--help", "-h", "--hydra-help", "--version", "--cfg", "-c", "--info", "-i",
@@ -39,13 +44,29 @@ def preflight(arguments: Iterable[str]) -> int:
 
 def _run(cfg) -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)  # not one line per step in the log
+    out = HydraConfig.get().runtime.output_dir
     try:
         config = validate(cfg)
-        res = Simulation(config=config).run()
+        res = Simulation(config=config).run(checkpoint_dir=out)
     except (ConfigError, TerritoryDataError) as err:
         print(f"migrasim: {err}", file=sys.stderr)
         raise SystemExit(2) from None
-    out = res.save(HydraConfig.get().runtime.output_dir, figures=config.figures)
+    _save(res, out)
+
+
+def resume(directory: str) -> None:
+    """Continue the checkpointed run in ``directory`` and save its results there."""
+    try:
+        res = Simulation.resume(directory)
+    except CheckpointError as err:
+        print(f"migrasim: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
+    _save(res, directory)
+
+
+def _save(res: Results, directory: str) -> None:
+    out = res.save(directory, figures=res.config.figures)
+    checkpoint.remove(directory)  # the results are complete: nothing left to resume
     s = res.summary
     print(f"migrasim {s['scenario']}: results in {out}\n"
           f"  moves per year (% of population): {s['moves_per_year_pct_population']}\n"
@@ -53,8 +74,33 @@ def _run(cfg) -> None:
           f"  Île-de-France net migration per year: {s['idf_net_migration_per_year']}")
 
 
+OUTSIDE = "outside the simulated months (while setting up or saving); no checkpoint written"
+
+
+def _terminate(signum: int, _frame) -> None:
+    """SIGTERM outside the months (building, saving) stops like Ctrl-C."""
+    raise Interrupted(signum, f"SIGTERM {OUTSIDE}")
+
+
 def main() -> None:
-    arguments = sys.argv[1:]
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        _main(sys.argv[1:])
+    except KeyboardInterrupt as err:  # Ctrl-C, or Interrupted: one line, no traceback
+        what = err if isinstance(err, Interrupted) else f"SIGINT {OUTSIDE}"
+        print(f"migrasim: {what}", file=sys.stderr)
+        raise SystemExit(getattr(err, "exit_code", 130)) from None
+
+
+def _main(arguments: list[str]) -> None:
+    chosen = [a.split("=", 1)[1] for a in arguments if a.startswith("resume=")]
+    if chosen:
+        if len(arguments) != 1:
+            print("migrasim: resume: takes no other argument (the run's config is in its "
+                  "checkpoint)", file=sys.stderr)
+            raise SystemExit(2)
+        resume(str(Path(chosen[0])))
+        return
     if not any(a.split("=")[0] in HYDRA_FLAGS for a in arguments):
         try:
             preflight(arguments)

@@ -18,6 +18,7 @@ code 2 and one line naming the key, the value and what is allowed.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from pydantic import ValidationError
 from migrasim.__main__ import HYDRA_FLAGS
 from migrasim.config import CONFIG_DIR, compose
 from migrasim.errors import ConfigError, TerritoryDataError
+from migrasim.experiments.checkpoint import Interrupted
 from migrasim.experiments.ensemble import Ensemble
 from migrasim.experiments.launch import LAUNCHERS, Launcher
 from migrasim.params import Params, Positive, config_error, number, one_of
@@ -97,7 +99,21 @@ def _run(cfg: DictConfig) -> None:
 
 
 def main() -> None:
-    arguments = sys.argv[1:]
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        _main(sys.argv[1:])
+    except KeyboardInterrupt as err:  # the workers are ended by joblib
+        code = getattr(err, "exit_code", 130)
+        print(f"migrasim.compare: {signal.Signals(code - 128).name} stopped the comparison; "
+              "its results are not complete (run it again)", file=sys.stderr)
+        raise SystemExit(code) from None
+
+
+def _terminate(signum: int, _frame) -> None:
+    raise Interrupted(signum, "SIGTERM")
+
+
+def _main(arguments: list[str]) -> None:
     if not any(a.split("=")[0] in HYDRA_FLAGS for a in arguments):
         try:
             preflight(arguments)

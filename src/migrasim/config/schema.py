@@ -270,6 +270,12 @@ class TerritoryConfig(Params):
         return self
 
 
+class CheckpointConfig(Params):
+    """``checkpoint``: how often a run saves its whole state (experiments/checkpoint.py)."""
+
+    every: number(1, 1200, integer=True, optional=True) = None  # months; null: never
+
+
 # ------------------------------------------------------------------------ the model
 class ModelConfig(Params):
     """``model``: the profiles and every submodel's parameters (configs/model/)."""
@@ -334,6 +340,7 @@ class Config(Params):
     compare_to: str | None = None
     progress: Flag = True
     figures: Flag = True
+    checkpoint: CheckpointConfig = CheckpointConfig()
     territory: TerritoryConfig
     model: ModelConfig
     economy: EconomyParams

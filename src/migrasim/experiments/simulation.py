@@ -16,11 +16,15 @@ destabilisation measures compare against it. Both runs simulate the same focus a
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterable
+from pathlib import Path
 
 from tqdm import tqdm
 
 from migrasim.config import DEFAULT, Config, comparison, configure
+from migrasim.experiments import checkpoint
+from migrasim.experiments.checkpoint import Interrupted, Signals, State
 from migrasim.experiments.focus import apply_overrides, focus_overrides
 from migrasim.experiments.results import Results
 from migrasim.model import MigrationModel
@@ -53,21 +57,46 @@ class Simulation:
         for policy in make_policies(self.config.scenario.policies):
             policy.select(self.area)  # its targets lie in the study area
 
-    def run(self, progress: bool | None = None) -> Results:
-        """Run the comparison scenario (if any), then the scenario."""
+    def run(self, progress: bool | None = None,
+            checkpoint_dir: str | Path | None = None) -> Results:
+        """Run the comparison scenario (if any), then the scenario. With
+        ``checkpoint_dir`` and ``checkpoint.every``, the whole state is saved there every
+        so many months, and on SIGINT/SIGTERM (``checkpoint.Interrupted``, raised between
+        months)."""
+        with Signals() as signals:
+            if self.baseline_config is None:
+                model = MigrationModel(config=self.config, area=self.area, collect=False)
+                state = State(self, "model", None, model)
+            else:
+                # The comparison run fits the territory constants; the scenario reuses
+                # them, so its effect is not absorbed by constants fitted under it.
+                base = MigrationModel(config=self.baseline_config, area=self.area,
+                                      collect=False)
+                model = MigrationModel(config=self.config, area=self.area,
+                                       constants=base.submodels.constants.values,
+                                       collect=False)
+                state = State(self, "base", base, model)
+            return self._finish(state, progress, checkpoint_dir, signals)
+
+    @classmethod
+    def resume(cls, directory: str | Path, progress: bool | None = None) -> Results:
+        """Continue the run checkpointed in ``directory`` (checkpointing there as before);
+        ``checkpoint.CheckpointError`` if it holds no checkpoint of this version."""
+        state = checkpoint.load(directory)
+        with Signals() as signals:
+            return state.simulation._finish(state, progress, directory, signals)
+
+    def _finish(self, state: State, progress: bool | None, directory: str | Path | None,
+                signals: Signals) -> Results:
         show = self.config.progress if progress is None else progress
-        if self.baseline_config is None:
-            model = MigrationModel(config=self.config, area=self.area, collect=False)
-            _advance(model, show, self.config.scenario.name)
-            return Results.from_model(model)
-        # The comparison run fits the territory constants; the scenario reuses them, so
-        # its effect is not absorbed by constants fitted under it.
-        base = MigrationModel(config=self.baseline_config, area=self.area, collect=False)
-        model = MigrationModel(config=self.config, area=self.area,
-                               constants=base.submodels.constants.values, collect=False)
-        _advance(base, show, f"{self.baseline_config.scenario.name} (comparison)")
-        _advance(model, show, self.config.scenario.name)
-        return Results.from_model(model, Results.from_model(base))
+        every = self.config.checkpoint.every if directory is not None else None
+        if state.phase == "base":
+            label = f"{self.baseline_config.scenario.name} (comparison)"
+            _advance(state, state.base, label, show, every, directory, signals)
+            state.base, state.phase = Results.from_model(state.base), "model"
+        _advance(state, state.model, self.config.scenario.name, show, every, directory,
+                 signals)
+        return Results.from_model(state.model, state.base)
 
     def __repr__(self) -> str:
         c = self.config
@@ -76,8 +105,34 @@ class Simulation:
                 f"{c.months} months from {c.start}, {len(self.area):,} EPCI)")
 
 
-def _advance(model: MigrationModel, show: bool, label: str) -> None:
-    with tqdm(total=model.months, desc=label, unit="month", disable=not show) as bar:
+def _advance(state: State, model: MigrationModel, label: str, show: bool,
+             every: int | None, directory: str | Path | None, signals: Signals) -> None:
+    """Step ``model`` to its end, checkpointing every ``every`` months of the whole
+    simulation, and stopping between months when a signal came."""
+    with tqdm(total=model.months, initial=model.month - model.start_month, desc=label,
+              unit="month", disable=not show) as bar:
+        if signals.received is not None:  # came while the models were built or reloaded
+            _stop(state, model, label, signals.received, every, directory, saved=False)
         while model.running:
             model.step()
             bar.update(1)
+            saved = every is not None and state.done % every == 0 and state.done < state.total
+            if saved:
+                checkpoint.save(directory, state)
+            if signals.received is not None:
+                _stop(state, model, label, signals.received, every, directory, saved)
+
+
+def _stop(state: State, model: MigrationModel, label: str, signum: int, every: int | None,
+          directory: str | Path | None, saved: bool) -> None:
+    """Raise ``Interrupted`` with one line: where the run stopped, and how to resume."""
+    if every is not None and not saved:
+        checkpoint.save(directory, state)
+    month = model.month - model.start_month
+    where = (f"{signal.Signals(signum).name} stopped {label} after month {month} of "
+             f"{model.months}")
+    if every is None:
+        why = "no run directory" if directory is None else "checkpoint.every is null"
+        raise Interrupted(signum, f"{where}; no checkpoint ({why})")
+    raise Interrupted(signum, f"{where}; checkpoint saved: resume with "
+                              f"`python -m migrasim resume={directory}`")
