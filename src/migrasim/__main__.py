@@ -4,7 +4,8 @@ Results go to the hydra run directory under ``outputs/``. ``--multirun`` sweeps,
 ``python -m migrasim --multirun scenario=baseline,remote50 seed=1,2
 hydra/launcher=joblib``. Every job's config, study area and policies are checked before
 any job starts: a bad value exits with code 2 and one line naming the key, the value and
-what is allowed.
+what is allowed. A run whose state breaks a runtime invariant (observation/invariants.py)
+exits with code 3 and one line naming it, the EPCI and the month, and writes no results.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 
 from migrasim.config import CONFIG_DIR, jobs, load, validate
-from migrasim.errors import ConfigError, TerritoryDataError
+from migrasim.errors import ConfigError, InvariantError, TerritoryDataError
 from migrasim.experiments import Simulation
 from migrasim.territories import Territories
 
@@ -45,6 +46,9 @@ def _run(cfg) -> None:
     except (ConfigError, TerritoryDataError) as err:
         print(f"migrasim: {err}", file=sys.stderr)
         raise SystemExit(2) from None
+    except InvariantError as err:  # the run went wrong: no results written
+        print(f"migrasim: {err}", file=sys.stderr)
+        raise SystemExit(3) from None
     out = res.save(HydraConfig.get().runtime.output_dir, figures=config.figures)
     s = res.summary
     print(f"migrasim {s['scenario']}: results in {out}\n"
