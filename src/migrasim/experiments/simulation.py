@@ -24,8 +24,9 @@ from migrasim.config import DEFAULT, Config, comparison, configure
 from migrasim.experiments.focus import apply_overrides, focus_overrides
 from migrasim.experiments.results import Results
 from migrasim.model import MigrationModel
+from migrasim.population.households import initial_counts
 from migrasim.submodels.levers import make_policies
-from migrasim.territories import Territories, study_area
+from migrasim.territories import Territories, study_area, with_focus
 
 
 class Simulation:
@@ -52,6 +53,8 @@ class Simulation:
         self.area = area if area is not None else study_area(self.config.territory)
         for policy in make_policies(self.config.scenario.policies):
             policy.select(self.area)  # its targets lie in the study area
+        initial_counts(with_focus(self.area, self.config.territory), self.config.scale,
+                       self.config.seed)  # every EPCI has a household at this scale
 
     def run(self, progress: bool | None = None) -> Results:
         """Run the comparison scenario (if any), then the scenario."""

@@ -1,7 +1,7 @@
 """Runtime invariants, checked after every month's schedule (``MigrationModel.step``):
 a run whose state has gone wrong stops where it went wrong, instead of writing results
-that look complete. Each check is a few vectorised passes over the territories and one
-over the households (measured: docs/architecture.md).
+that look complete. The checks are a few vectorised passes over the territories and one
+(a numba kernel) over the households: ≈ COST at scale 0.1 (docs/architecture.md).
 
 A violation raises :class:`~migrasim.errors.InvariantError` naming the invariant, the
 first EPCI breaking it (code and name) and the month.
@@ -15,6 +15,7 @@ import numpy as np
 
 from migrasim import calendar
 from migrasim.errors import InvariantError
+from migrasim.kernels import invariants as kernel
 
 if TYPE_CHECKING:
     from migrasim.model import MigrationModel
@@ -30,7 +31,7 @@ def check(model: MigrationModel) -> None:
     dwellings ≤ dwellings; vacant dwellings ≥ 0; prices and rents finite and > 0; this
     month's recorded row finite."""
     hh, stock, n = model.households, model.stock, len(model.territories)
-    living = np.bincount(hh.home[hh.alive], weights=hh.weight[hh.alive], minlength=n)
+    living = kernel.living_weights(hh.home, hh.alive, hh.weight, n)
     _require(model, "households living here = occupied dwellings",
              np.isclose(living, stock.occupied, rtol=RTOL, atol=ATOL),
              lambda i: f"households' weights {living[i]:.10g}, occupied {stock.occupied[i]:.10g}")
