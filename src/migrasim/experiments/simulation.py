@@ -16,6 +16,7 @@ destabilisation measures compare against it. Both runs simulate the same focus a
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 
 from tqdm import tqdm
@@ -64,13 +65,19 @@ class Simulation:
             _advance(model, show, self.config.scenario.name)
             return Results.from_model(model)
         # The comparison run fits the territory constants; the scenario reuses them, so
-        # its effect is not absorbed by constants fitted under it.
+        # its effect is not absorbed by constants fitted under it. The comparison model is
+        # freed before the scenario's is built (only its constants and tables are kept):
+        # the peak is one model's, not two (docs/architecture.md).
         base = MigrationModel(config=self.baseline_config, area=self.area, collect=False)
-        model = MigrationModel(config=self.config, area=self.area,
-                               constants=base.submodels.constants.values, collect=False)
+        constants = base.submodels.constants.values
         _advance(base, show, f"{self.baseline_config.scenario.name} (comparison)")
+        baseline = Results.from_model(base)
+        del base
+        gc.collect()  # the model and its agents reference each other
+        model = MigrationModel(config=self.config, area=self.area, constants=constants,
+                               collect=False)
         _advance(model, show, self.config.scenario.name)
-        return Results.from_model(model, Results.from_model(base))
+        return Results.from_model(model, baseline)
 
     def __repr__(self) -> str:
         c = self.config
