@@ -334,6 +334,7 @@ class Config(Params):
     compare_to: str | None = None
     progress: Flag = True
     figures: Flag = True
+    memory_check: Flag = True  # refuse a run whose estimated peak exceeds free memory
     territory: TerritoryConfig
     model: ModelConfig
     economy: EconomyParams

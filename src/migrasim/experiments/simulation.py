@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from tqdm import tqdm
 
 from migrasim.config import DEFAULT, Config, comparison, configure
+from migrasim.experiments import memory
 from migrasim.experiments.focus import apply_overrides, focus_overrides
 from migrasim.experiments.results import Results
 from migrasim.model import MigrationModel
@@ -35,8 +36,9 @@ class Simulation:
     the scenario it is compared with (``compare_to``; ``baseline`` by default, None for
     none). The other arguments are ``MigrationModel``'s: keyword arguments override
     ``overrides``, which override the config's defaults; ``config`` is a config already
-    made, ``area`` a study area already loaded for it. Every value, the study area and
-    the policies' territories are checked here, before any work (``ConfigError``)."""
+    made, ``area`` a study area already loaded for it. Every value, the study area, the
+    policies' territories, the scale (an EPCI with no household) and the estimated
+    peak memory (``memory_check``) are checked here, before any work (``ConfigError``)."""
 
     def __init__(self, scenario: str | None = None, *, seed: int | None = None,
                  scale: float | None = None, months: int | None = None,
@@ -56,6 +58,7 @@ class Simulation:
             policy.select(self.area)  # its targets lie in the study area
         initial_counts(with_focus(self.area, self.config.territory), self.config.scale,
                        self.config.seed)  # every EPCI has a household at this scale
+        memory.check(self.config, self.area)  # its estimated peak fits in memory
 
     def run(self, progress: bool | None = None) -> Results:
         """Run the comparison scenario (if any), then the scenario."""
