@@ -9,6 +9,7 @@ import datetime
 import hashlib
 import json
 from collections.abc import Iterable
+from importlib.metadata import version
 from pathlib import Path
 
 from migrasim.errors import IncompleteResultsError
@@ -43,9 +44,7 @@ def finish(directory: Path, written: Iterable[str], stale: Iterable[str] = ()) -
     written = sorted(set(written))
     for name in set(stale) - set(written):
         (directory / name).unlink(missing_ok=True)
-    from migrasim import __version__
-
-    manifest = {"migrasim": __version__,
+    manifest = {"migrasim": version("migrasim"),
                 "written": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
                 "files": {name: {"bytes": (directory / name).stat().st_size,
                                  "sha256": _sha256(directory / name)} for name in written}}
