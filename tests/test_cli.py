@@ -79,7 +79,7 @@ def test_bad_input_fails_with_one_clear_line(tmp_path, arg, expected):
     assert len(lines) == 1, out.stderr
     assert expected in lines[0]
     assert "Traceback" not in out.stderr
-    assert not (tmp_path / "summary.json").exists()
+    assert not (tmp_path / "manifest.json").exists()
 
 
 def test_multirun_sweeps_scenarios_and_seeds_with_the_joblib_launcher(tmp_path):

@@ -564,7 +564,7 @@ def test_a_sweep_with_one_bad_job_runs_no_job(tmp_path):
     assert len(lines) == 1, out.stderr
     assert lines[0].startswith("migrasim: model.market.inertia: 7 is not allowed; allowed: ")
     assert "Traceback" not in out.stderr + out.stdout
-    assert not list(tmp_path.rglob("summary.json"))
+    assert not list(tmp_path.rglob("manifest.json"))
 
 
 # ------------------------------------------------------------------ saved results
@@ -594,11 +594,11 @@ def test_a_saved_run_reopens_with_its_tables_summary_and_baseline(saved):
     assert text == repr(res)
 
 
-def test_a_directory_without_summary_is_not_a_run(saved, tmp_path):
-    with pytest.raises(FileNotFoundError, match="summary.json"):
+def test_a_directory_without_manifest_is_not_a_run(saved, tmp_path):
+    with pytest.raises(FileNotFoundError, match="manifest.json"):
         Results.load(tmp_path)
     _, directory = saved
-    for name in ("config.yaml", "territories.parquet", "flows.parquet"):
+    for name in ("config.yaml", "territories.parquet", "flows.parquet", "summary.json"):
         (tmp_path / name).write_bytes((directory / name).read_bytes())
-    with pytest.raises(FileNotFoundError, match="summary.json"):
+    with pytest.raises(FileNotFoundError, match="no manifest.json"):
         Results.load(tmp_path)

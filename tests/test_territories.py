@@ -144,6 +144,16 @@ def test_commune_overrides_are_aggregated_to_their_epci(metro):
         ({"commune": ["99999"], "price_m2": [1.0]}, r"code '99999' is not a known commune"),
         ({"commune": ["69123"], "vacant": [1.0]}, r"EPCI 200046977 has 1 of its"),
         ({"epci": [GRAND_PARIS], "kind": ["CC"]}, r"column 'kind' is an identity column"),
+        ({"epci": [METROPOLE_DE_LYON, GRAND_PARIS], "income_month": [2000.0, 0.0]},
+         r"row 2 \(epci 200054781\), column 'income_month': value 0.0 is not a positive "
+         r"finite number; allowed: a positive finite number$"),
+        ({"epci": [GRAND_PARIS], "rent_month": [-1.0]},
+         r"row 1 \(epci 200054781\), column 'rent_month': value -1.0 is not a positive"),
+        ({"epci": [GRAND_PARIS], "price_m2": ["inf"]},
+         r"row 1 \(epci 200054781\), column 'price_m2': value inf is not a positive"),
+        ({"epci": [GRAND_PARIS], "vacant": [float("inf")]},
+         r"row 1 \(epci 200054781\), column 'vacant': value inf is not a finite number in "
+         r"\[0.0, inf\]"),
     ],
 )
 def test_bad_overrides_fail_naming_file_row_column_and_value(tmp_path, rows, message):

@@ -6,7 +6,9 @@ hydra/launcher=joblib``. Every job's config, study area and policies are checked
 any job starts: a bad value exits with code 2 and one line naming the key, the value and
 what is allowed. With ``checkpoint.every=N`` the run saves its state in its directory every
 N months; ``python -m migrasim resume=<run dir>`` continues it there. Ctrl-C or SIGTERM
-ends with one line and exit code 130 or 143.
+ends with one line and exit code 130 or 143. A run whose state breaks a runtime invariant
+(observation/invariants.py) exits with code 3 and one line naming it, the EPCI and the
+month, and writes no results.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 
 from migrasim.config import CONFIG_DIR, jobs, load, validate
-from migrasim.errors import ConfigError, TerritoryDataError
+from migrasim.errors import ConfigError, InvariantError, TerritoryDataError
 from migrasim.experiments import Results, Simulation, checkpoint
 from migrasim.experiments.checkpoint import CheckpointError, Interrupted
 from migrasim.territories import Territories
@@ -51,6 +53,9 @@ def _run(cfg) -> None:
     except (ConfigError, TerritoryDataError) as err:
         print(f"migrasim: {err}", file=sys.stderr)
         raise SystemExit(2) from None
+    except InvariantError as err:  # the run went wrong: no results written
+        print(f"migrasim: {err}", file=sys.stderr)
+        raise SystemExit(3) from None
     _save(res, out)
 
 
@@ -61,6 +66,9 @@ def resume(directory: str) -> None:
     except CheckpointError as err:
         print(f"migrasim: {err}", file=sys.stderr)
         raise SystemExit(2) from None
+    except InvariantError as err:
+        print(f"migrasim: {err}", file=sys.stderr)
+        raise SystemExit(3) from None
     _save(res, directory)
 
 

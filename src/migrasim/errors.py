@@ -18,3 +18,17 @@ class ConfigError(ValueError):
 
 class TerritoryDataError(ValueError):
     """Bad territory input: the message names the file, row, column and value."""
+
+
+class IncompleteResultsError(FileNotFoundError):
+    """A results directory that is not a finished save: no valid ``manifest.json``, or a
+    file missing or changed since (experiments/manifest.py)."""
+
+    def __init__(self, directory, problem: str):
+        self.directory = directory
+        super().__init__(f"{directory}: {problem}")
+
+
+class InvariantError(RuntimeError):
+    """The model's state broke a runtime invariant (observation/invariants.py): the
+    message names the invariant, the territory (EPCI code and name) and the month."""

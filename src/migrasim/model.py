@@ -18,6 +18,7 @@ import numpy as np
 from migrasim import calendar
 from migrasim.ages import N_AGES
 from migrasim.config import Config, configure
+from migrasim.observation import invariants
 from migrasim.observation.records import Records
 from migrasim.params import table_array
 from migrasim.population import Households, TypeIndex, synthesize
@@ -150,11 +151,13 @@ class MigrationModel(mesa.Model):
         self.running = True
 
     def step(self) -> None:
-        """One month: every submodel of the schedule in turn."""
+        """One month: every submodel of the schedule in turn, then the runtime invariants
+        (observation/invariants.py; ``InvariantError`` names the first one broken)."""
         if not self.running:
             raise RuntimeError(f"the run has ended after its {self.months} months")
         for submodel in self.schedule:
             submodel.step(self)
+        invariants.check(self)
         self.month += 1
         if self.datacollector is not None:
             self.datacollector.collect(self)

@@ -341,6 +341,7 @@ class Config(Params):
     progress: Flag = True
     figures: Flag = True
     checkpoint: CheckpointConfig = CheckpointConfig()
+    memory_check: Flag = True  # refuse a run whose estimated peak exceeds free memory
     territory: TerritoryConfig
     model: ModelConfig
     economy: EconomyParams

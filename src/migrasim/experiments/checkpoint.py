@@ -52,12 +52,13 @@ class Interrupted(KeyboardInterrupt):
 @dataclass
 class State:
     """What a checkpoint holds: ``phase`` is ``"base"`` while the comparison model
-    (``base``) runs, then ``"model"`` (``base`` is then its ``Results``, or None)."""
+    (``base``) runs, then ``"model"`` (``base`` is then its ``Results``, or None); the
+    scenario's ``model`` is built when the comparison's is done."""
 
     simulation: Simulation
     phase: str
     base: MigrationModel | Results | None
-    model: MigrationModel
+    model: MigrationModel | None  # built when the comparison run is done
 
     @property
     def total(self) -> int:

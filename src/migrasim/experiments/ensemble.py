@@ -32,7 +32,7 @@ import yaml
 
 from migrasim.config import Config, load, validate
 from migrasim.errors import ConfigError
-from migrasim.experiments.files import atomic_write
+from migrasim.experiments import files, manifest
 from migrasim.experiments.focus import apply_overrides, focus_overrides
 from migrasim.experiments.launch import Job, Launcher, Outcome, execute
 from migrasim.experiments.results import Results
@@ -244,21 +244,29 @@ class Ensemble:
     def save(self, directory: str | Path, figures: bool = True, runs: bool = True) -> Path:
         """Write the settings, configs, per-run indicators, ``comparison.parquet``,
         ``comparison_epci.parquet``, ``comparison.md``, the figures and (``runs``) every
-        run's tables into ``directory``; ``ensemble.json`` comes last."""
+        run's tables into ``directory`` (each run with its own manifest); an earlier save's
+        files not rewritten are removed and ``manifest.json`` comes last, as for a run
+        (experiments/manifest.py)."""
         from migrasim.observation import band_figures
 
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
-        (out / "ensemble.json").unlink(missing_ok=True)
+        earlier = manifest.begin(out)
+        written: list[str] = []
+
+        def write(path: Path, how) -> None:
+            files.atomic_write(path, how)
+            written.append(str(path.relative_to(out)))
+
         (out / "configs").mkdir(exist_ok=True)
         for name, config in self.configs.items():
-            atomic_write(out / "configs" / f"{name}.yaml", lambda p, c=config: Path(p)
+            write(out / "configs" / f"{name}.yaml", lambda p, c=config: Path(p)
                          .write_text(yaml.safe_dump(c.model_dump(by_alias=True),
                                                     sort_keys=False, allow_unicode=True)))
         tables = {"indicators": self._ran(), "epci": self.epci,
                   "comparison": self.comparison, "comparison_epci": self.comparison_epci}
         for name, frame in tables.items():
-            atomic_write(out / f"{name}.parquet",
+            write(out / f"{name}.parquet",
                          lambda p, f=frame: f.to_parquet(p, index=False))
         runs_dir = self._runs_dir
         if runs and runs_dir is None and self._runs is not None:
@@ -268,25 +276,25 @@ class Ensemble:
                     res.save(runs_dir / name / f"seed{seed}", figures=False)
         if figures:
             for name, fig in self.figures().items():
-                atomic_write(out / f"{name}.png",
+                write(out / f"{name}.png",
                              lambda p, f=fig: f.savefig(p, dpi=110, format="png"))
                 band_figures.close(fig)
-        atomic_write(out / "comparison.md",
+        write(out / "comparison.md",
                      lambda p: Path(p).write_text(band_figures.report(self), "utf-8"))
         where = None if runs_dir is None else (
             str(runs_dir.relative_to(out)) if runs_dir.is_relative_to(out) else str(runs_dir))
         meta = {"scenarios": self.scenarios, "reference": self.reference,
                 "seeds": self.seeds, "areas": self.areas, "notes": self.notes, "runs": where}
-        atomic_write(out / "ensemble.json",
+        write(out / "ensemble.json",
                      lambda p: Path(p).write_text(json.dumps(meta, indent=1), "utf-8"))
+        manifest.finish(out, written, stale=earlier | {p.name for p in out.glob("*.png")})
         return out
 
     @classmethod
     def load(cls, directory: str | Path) -> Ensemble:
         """Reopen an ensemble saved by :meth:`save` (its runs are read on demand)."""
         d = Path(directory)
-        if not (d / "ensemble.json").exists():
-            raise FileNotFoundError(f"{d}: no ensemble.json; not a complete migrasim ensemble")
+        manifest.check(d, "migrasim ensemble")
         meta = json.loads((d / "ensemble.json").read_text("utf-8"))
         ens = cls.__new__(cls)
         ens.configs = {n: validate(yaml.safe_load((d / "configs" / f"{n}.yaml").read_text(

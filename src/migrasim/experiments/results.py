@@ -21,6 +21,7 @@ import pandas as pd
 import yaml
 
 from migrasim.config import Config, comparison, validate
+from migrasim.experiments import manifest
 from migrasim.experiments.files import atomic_write
 from migrasim.observation import differences, indicators, maps, yearly
 from migrasim.territories import Territories, study_area
@@ -121,44 +122,52 @@ class Results:
     def save(self, directory: str | Path, figures: bool = True) -> Path:
         """Write the tables, summary, config and figures into ``directory``.
 
-        Every file is written to a temporary name and renamed into place; ``summary.json``
-        is removed first and comes last, so a directory with it is complete.
+        Every file is written to a temporary name and renamed into place; the files of an
+        earlier run there that this save does not rewrite (its figures when ``figures`` is
+        false, its comparison tables) are removed; ``manifest.json``, listing every file
+        with its size and checksum, is removed first and written last
+        (experiments/manifest.py), so a directory with a valid one is complete.
         """
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
-        (out / "summary.json").unlink(missing_ok=True)  # incomplete until rewritten last
-        atomic_write(out / "config.yaml", lambda p: Path(p).write_text(_yaml(self.config)))
+        earlier = manifest.begin(out)
+        written: list[str] = []
+
+        def write(name: str, how) -> None:
+            atomic_write(out / name, how)
+            written.append(name)
+
+        write("config.yaml", lambda p: Path(p).write_text(_yaml(self.config)))
         for table in TABLES:
             frame = getattr(self, table)
-            atomic_write(out / f"{table}.parquet",
-                         lambda p, f=frame: f.to_parquet(p, index=False))
-        atomic_write(out / "destabilisation.parquet",
-                     lambda p: self.destabilisation.reset_index().to_parquet(p, index=False))
-        for table in TABLES:
-            path = out / f"baseline_{table}.parquet"
-            if self.baseline is None:
-                path.unlink(missing_ok=True)
-            else:
+            write(f"{table}.parquet", lambda p, f=frame: f.to_parquet(p, index=False))
+        write("destabilisation.parquet",
+              lambda p: self.destabilisation.reset_index().to_parquet(p, index=False))
+        if self.baseline is not None:
+            for table in TABLES:
                 frame = getattr(self.baseline, table)
-                atomic_write(path, lambda p, f=frame: f.to_parquet(p, index=False))
+                write(f"baseline_{table}.parquet",
+                      lambda p, f=frame: f.to_parquet(p, index=False))
         if figures:
             from migrasim.observation import plots  # matplotlib only when drawing
 
             for name, fig in plots.all_figures(self).items():
-                atomic_write(out / f"{name}.png",
-                             lambda p, f=fig: f.savefig(p, dpi=110, format="png"))
+                write(f"{name}.png", lambda p, f=fig: f.savefig(p, dpi=110, format="png"))
                 plots.close(fig)
-        atomic_write(out / "summary.json", lambda p: Path(p).write_text(
+        write("summary.json", lambda p: Path(p).write_text(
             json.dumps(self.summary, indent=2, ensure_ascii=False)))
+        known = {"summary.json", *(f"{prefix}{t}.parquet" for prefix in ("", "baseline_")
+                                   for t in TABLES), *(p.name for p in out.glob("*.png"))}
+        manifest.finish(out, written, stale=earlier | known)
         return out
 
     @classmethod
     def load(cls, directory: str | Path) -> Results:
-        """Reopen a run saved by :meth:`save` (refused if ``summary.json``, written last,
-        is missing: the run did not finish)."""
+        """Reopen a run saved by :meth:`save`; refused (``IncompleteResultsError``, a
+        ``FileNotFoundError``) without a valid ``manifest.json`` or when a file does not
+        match it: the run did not finish, or its files changed since."""
         d = Path(directory)
-        if not (d / "summary.json").exists():
-            raise FileNotFoundError(f"{d}: no summary.json; not a complete migrasim run")
+        manifest.check(d)
         config = validate(yaml.safe_load((d / "config.yaml").read_text()))
         res = cls(config, **_tables(d, ""))
         res.summary = json.loads((d / "summary.json").read_text(), object_hook=_years)

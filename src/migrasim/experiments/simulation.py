@@ -16,6 +16,7 @@ destabilisation measures compare against it. Both runs simulate the same focus a
 
 from __future__ import annotations
 
+import gc
 import signal
 from collections.abc import Iterable
 from pathlib import Path
@@ -23,13 +24,14 @@ from pathlib import Path
 from tqdm import tqdm
 
 from migrasim.config import DEFAULT, Config, comparison, configure
-from migrasim.experiments import checkpoint
+from migrasim.experiments import checkpoint, memory
 from migrasim.experiments.checkpoint import Interrupted, Signals, State
 from migrasim.experiments.focus import apply_overrides, focus_overrides
 from migrasim.experiments.results import Results
 from migrasim.model import MigrationModel
+from migrasim.population.households import initial_counts
 from migrasim.submodels.levers import make_policies
-from migrasim.territories import Territories, study_area
+from migrasim.territories import Territories, study_area, with_focus
 
 
 class Simulation:
@@ -37,8 +39,9 @@ class Simulation:
     the scenario it is compared with (``compare_to``; ``baseline`` by default, None for
     none). The other arguments are ``MigrationModel``'s: keyword arguments override
     ``overrides``, which override the config's defaults; ``config`` is a config already
-    made, ``area`` a study area already loaded for it. Every value, the study area and
-    the policies' territories are checked here, before any work (``ConfigError``)."""
+    made, ``area`` a study area already loaded for it. Every value, the study area, the
+    policies' territories, the scale (an EPCI with no household) and the estimated
+    peak memory (``memory_check``) are checked here, before any work (``ConfigError``)."""
 
     def __init__(self, scenario: str | None = None, *, seed: int | None = None,
                  scale: float | None = None, months: int | None = None,
@@ -56,6 +59,9 @@ class Simulation:
         self.area = area if area is not None else study_area(self.config.territory)
         for policy in make_policies(self.config.scenario.policies):
             policy.select(self.area)  # its targets lie in the study area
+        initial_counts(with_focus(self.area, self.config.territory), self.config.scale,
+                       self.config.seed)  # every EPCI has a household at this scale
+        memory.check(self.config, self.area)  # its estimated peak fits in memory
 
     def run(self, progress: bool | None = None,
             checkpoint_dir: str | Path | None = None) -> Results:
@@ -68,14 +74,10 @@ class Simulation:
                 model = MigrationModel(config=self.config, area=self.area, collect=False)
                 state = State(self, "model", None, model)
             else:
-                # The comparison run fits the territory constants; the scenario reuses
-                # them, so its effect is not absorbed by constants fitted under it.
+                # the scenario's model is built once the comparison's is done (_finish)
                 base = MigrationModel(config=self.baseline_config, area=self.area,
                                       collect=False)
-                model = MigrationModel(config=self.config, area=self.area,
-                                       constants=base.submodels.constants.values,
-                                       collect=False)
-                state = State(self, "base", base, model)
+                state = State(self, "base", base, None)
             return self._finish(state, progress, checkpoint_dir, signals)
 
     @classmethod
@@ -93,7 +95,15 @@ class Simulation:
         if state.phase == "base":
             label = f"{self.baseline_config.scenario.name} (comparison)"
             _advance(state, state.base, label, show, every, directory, signals)
+            # The comparison run fits the territory constants; the scenario reuses them,
+            # so its effect is not absorbed by constants fitted under it. The comparison
+            # model is freed before the scenario's is built (only its constants and tables
+            # are kept): the peak is one model's, not two (docs/architecture.md).
+            constants = state.base.submodels.constants.values
             state.base, state.phase = Results.from_model(state.base), "model"
+            gc.collect()  # the model and its agents reference each other
+            state.model = MigrationModel(config=self.config, area=self.area,
+                                         constants=constants, collect=False)
         _advance(state, state.model, self.config.scenario.name, show, every, directory,
                  signals)
         return Results.from_model(state.model, state.base)

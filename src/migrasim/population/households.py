@@ -17,6 +17,7 @@ import numpy as np
 from pydantic import ValidationInfo, model_validator
 
 from migrasim import ages, rng
+from migrasim.errors import ConfigError
 from migrasim.kernels import synthesis
 from migrasim.params import (
     Params,
@@ -190,6 +191,29 @@ def kind_shares(params: HouseholdParams, profiles: list[str]) -> np.ndarray:
     return shares
 
 
+def initial_counts(territories: Territories, scale: float, seed: int) -> np.ndarray:
+    """Simulated households of each territory at the start of a run at ``scale`` (see
+    :func:`synthesize`); ``ConfigError`` on ``scale`` if one territory would have none
+    (its indicators would be NaN), naming the smallest territory and the scale that gives
+    it one household for sure."""
+    households = territories.df["households"].to_numpy(float)
+    expected = households * scale
+    count = allocate(expected, int(round(expected.sum())),
+                     rng.draws(seed, len(households), rng.SYNTH_TERRITORY))
+    focus = territories.focus
+    count[focus] = np.round(households[focus] * territories.focus_scale).astype(np.int64)
+    if (count == 0).any():
+        i = int(np.argmin(households))
+        least = households[i] * territories.scale_of(scale)[i]
+        raise ConfigError("scale", scale, f"a scale >= {1.0 / households[i]:.3g} (one "
+                          "household in the smallest EPCI)", problem=(
+            f"{scale:g} leaves {int((count == 0).sum())} EPCI of the study area with no "
+            f"household (the smallest, {territories.codes[i]} "
+            f"{territories.df['name'].iat[i]}, has {households[i]:,.0f} households: "
+            f"{least:.3g} at this scale)"))
+    return count
+
+
 def synthesize(territories: Territories, params: HouseholdParams, profiles: list[str],
                workers: list[str], scale: float, seed: int) -> Households:
     """The initial population of a study area at ``scale`` for ``seed``: the area's
@@ -198,13 +222,8 @@ def synthesize(territories: Territories, params: HouseholdParams, profiles: list
     ``scale / focus_scale`` (the other territories get what they get without a focus)."""
     df = territories.df
     n_terr = len(df)
-    households = df["households"].to_numpy(float)
-    expected = households * scale
-    total = int(round(expected.sum()))
-    count = allocate(expected, total, rng.draws(seed, n_terr, rng.SYNTH_TERRITORY))
-    focus = territories.focus
-    count[focus] = np.round(households[focus] * territories.focus_scale).astype(np.int64)
-    home = np.repeat(np.arange(n_terr, dtype=np.int32), count)
+    home = np.repeat(np.arange(n_terr, dtype=np.int32), initial_counts(territories, scale,
+                                                                        seed))
     n = home.shape[0]
 
     shares = kind_shares(params, profiles)[territories.kind_index]

@@ -40,6 +40,9 @@ BASE = ("population", "n_communes", "lat", "lon", "centroid_quality", "dist_metr
 # Counts, summed when commune-level data are aggregated to EPCI; the rest are
 # population-weighted means.
 EXTENSIVE = ("population", "households", "dwellings", "main_residences", "vacant", "secondary")
+# Columns a zero would turn into NaN prices, rents or budgets, or an EPCI with no one
+# (design): an override must be > 0 there.
+POSITIVE = ("population", "households", "price_m2", "rent_m2", "rent_month", "income_month")
 SIGNED_RANGES = {"lat": (-90.0, 90.0), "lon": (-180.0, 180.0),
                  "altitude_m": priors.GEOGRAPHY["altitude_m"]}
 POLE_COLUMNS = ("name", "country", "geonameid", "lat", "lon", "population")
@@ -331,7 +334,7 @@ def read_overrides(source: str | Path | pd.DataFrame, epci: pd.DataFrame,
         if col in IDENTITY:
             raise TerritoryDataError(f"{name}: column '{col}' is an identity column and cannot "
                                      f"be overridden; allowed: numeric columns")
-        values[col] = _numeric(name, col, values[col])
+        values[col] = _numeric(name, col, values[col], codes.to_numpy(), key)
     values.index = pd.Index(codes.to_numpy(), name=key)
     if key == "commune":
         values = _aggregate(name, values, communes)
@@ -360,7 +363,8 @@ def _read_table(source) -> tuple[str, pd.DataFrame]:
     return str(path), df
 
 
-def _numeric(name: str, col: str, series: pd.Series) -> np.ndarray:
+def _numeric(name: str, col: str, series: pd.Series, codes: np.ndarray,
+             key: str) -> np.ndarray:
     out = np.empty(len(series))
     lo, hi = SIGNED_RANGES.get(col, priors.RANGES.get(col, priors.GEOGRAPHY.get(
         col, (0.0, np.inf))))
@@ -373,6 +377,11 @@ def _numeric(name: str, col: str, series: pd.Series) -> np.ndarray:
         if np.isnan(x):
             raise TerritoryDataError(f"{name}: row {i + 1}, column '{col}': value is missing "
                                      f"(NaN); allowed: a number in [{lo}, {hi}]")
+        if not np.isfinite(x) or (x <= 0 and col in POSITIVE):
+            allowed = ("a positive finite number" if col in POSITIVE
+                       else f"a finite number in [{lo}, {hi}]")
+            raise TerritoryDataError(f"{name}: row {i + 1} ({key} {codes[i]}), column '{col}': "
+                                     f"value {v!r} is not {allowed}; allowed: {allowed}")
         if x < 0 and col not in SIGNED_RANGES:
             raise TerritoryDataError(f"{name}: row {i + 1}, column '{col}': value {v!r} is "
                                      f"negative; allowed: a number in [{lo}, {hi}]")
