@@ -97,13 +97,12 @@ def test_selection_helpers(metro):
 
 def test_overrides_by_epci_apply_exactly(tmp_path):
     path = tmp_path / "dvf.csv"
-    pd.DataFrame({"epci": [GRAND_PARIS, METROPOLE_DE_LYON], "price_m2": [10500.0, 5100.0],
-                  "tax_rate": [0.3, 0.2]}).to_csv(path, index=False)
+    pd.DataFrame({"epci": [GRAND_PARIS, METROPOLE_DE_LYON], "price_m2": [10500.0, 5100.0]}
+                 ).to_csv(path, index=False)
     t = T.load(overrides=path)
     base = T.load()
     assert t.df.loc[GRAND_PARIS, "price_m2"] == 10500.0
     assert t.df.loc[METROPOLE_DE_LYON, "price_m2"] == 5100.0
-    assert t.df.loc[GRAND_PARIS, "tax_rate"] == 0.3 and np.isnan(t.df["tax_rate"]).sum() == 1230
     untouched = t.df.index.difference([GRAND_PARIS, METROPOLE_DE_LYON])
     pd.testing.assert_series_equal(t.df.loc[untouched, "price_m2"],
                                    base.df.loc[untouched, "price_m2"])

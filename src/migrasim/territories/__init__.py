@@ -387,8 +387,8 @@ def _numeric(name: str, col: str, series: pd.Series) -> np.ndarray:
     lo, hi = SIGNED_RANGES.get(col, priors.RANGES.get(col, priors.GEOGRAPHY.get(
         col, (0.0, np.inf))))
     positive = col in POSITIVE
-    allowed = (f"a finite number {'in (' if positive else 'in ['}{lo}, {hi}"
-               f"{')' if hi == np.inf else ']'}")
+    allowed = (f"a {'finite ' if hi == np.inf else ''}number in {'(' if positive else '['}"
+               f"{lo}, {hi}{')' if hi == np.inf else ']'}")
     for i, v in enumerate(series.tolist()):
         where = f"{name}: row {i + 1}, column '{col}'"
         try:
