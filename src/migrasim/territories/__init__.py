@@ -251,11 +251,13 @@ def study_area(section) -> Territories:
     deps = [str(d) for d in section.get("departements") or ()]
     if deps:
         known = set(t.df["departement"])
-        for i, code in enumerate(deps):
-            if code not in known:
-                raise ConfigError(f"territory.departements[{i}]", code,
-                                  f"a département code of the {section['area']} area, "
-                                  "e.g. '12' (Aveyron), '2A' (Corse-du-Sud)")
+        unknown = [(i, code) for i, code in enumerate(deps) if code not in known]
+        if unknown:  # every unknown code named at once, the first one as the key
+            i, code = unknown[0]
+            more = f" (unknown: {[c for _, c in unknown]})" if len(unknown) > 1 else ""
+            raise ConfigError(f"territory.departements[{i}]", code,
+                              f"a département code of the {section['area']} area, "
+                              f"e.g. '12' (Aveyron), '2A' (Corse-du-Sud){more}")
         t = t.subset(t.select(departement=deps))
     return with_focus(t, section)
 
