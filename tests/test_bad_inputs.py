@@ -161,9 +161,8 @@ API_CALLS = [
     pytest.param(lambda: Simulation("atlantis"),
                  f"scenario: 'atlantis' is not allowed; allowed: one of {SCENARIOS}",
                  id="Sim scenario"),
-    pytest.param(lambda: Simulation(overrides=["seed=1", "seed=2"]),
-                 "seed: given twice ('1', then '2'); allowed: each key once",
-                 id="Sim a key twice"),
+    pytest.param(lambda: Simulation(months=0),
+                 "months: 0 is not allowed; allowed: an integer in [1, 1200]", id="Sim months"),
     pytest.param(lambda: Simulation(config=load(), seed=2), "config: \"with ['seed']\" is not "
                  "allowed; allowed: either a config or keyword arguments and overrides",
                  id="Sim config and keywords"),

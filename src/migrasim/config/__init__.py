@@ -22,7 +22,6 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from pydantic import ValidationError
 
-from migrasim.config.command_line import no_duplicates
 from migrasim.config.schema import Config, Roles
 from migrasim.errors import ConfigError
 from migrasim.params import config_error, keys_at, open_table, suggest
@@ -219,7 +218,6 @@ def configure(config: Config | DictConfig | Mapping | None = None, *,
         raise ConfigError("overrides", overrides, "a list of hydra overrides, e.g. "
                           "['scale=0.001', 'territory.departements=[\"12\"]']")
     overrides = list(overrides)
-    no_duplicates(overrides)
     for key, value in (("seed", seed), ("rng", rng)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             raise ConfigError(key, value, "an integer seed ≥ 0")

@@ -19,20 +19,20 @@ from omegaconf import OmegaConf
 from migrasim.errors import ConfigError
 from migrasim.params import suggest
 
-__all__ = ["check_arguments", "no_duplicates"]
+__all__ = ["check_arguments"]
 
 
 def check_arguments(arguments: Iterable[str], config_dir: Path) -> None:
     """Every key once, hydra's config groups known, the output directory writable."""
     arguments = list(arguments)
     overrides = [a for a in arguments if not a.startswith("-")]
-    no_duplicates(overrides)
+    _no_duplicates(overrides)
     _hydra_groups(overrides, config_dir)
     multirun = any(a in ("-m", "--multirun") for a in arguments)
     _output_dir(overrides, config_dir, "hydra.sweep.dir" if multirun else "hydra.run.dir")
 
 
-def no_duplicates(overrides: Iterable[str]) -> None:
+def _no_duplicates(overrides: Iterable[str]) -> None:
     """Refuse a key given twice (hydra would silently keep the last value)."""
     seen: dict[str, str] = {}
     for a in overrides:
