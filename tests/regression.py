@@ -94,8 +94,8 @@ def figures(res) -> dict:
                                           s["moves_per_year_pct_population"].items()},
         "within_departement_share": s["within_departement_share"],
         "within_epci_share": s["within_epci_share"],
-        "idf_net_migration_per_year": {str(k): v for k, v in
-                                       s["idf_net_migration_per_year"].items()},
+        "idf_net_migration_per_year": None if s["idf_net_migration_per_year"] is None
+        else {str(k): v for k, v in s["idf_net_migration_per_year"].items()},
         "arrivals": float(t["arrivals"].sum()),
         "displaced": float(t["displaced"].sum()),
         "unmet_demand": float(t["unmet_demand"].sum()),

@@ -42,6 +42,5 @@ def test_an_overrides_file_with_a_zero_income_fails_in_one_line_with_code_2(tmp_
         capture_output=True, text=True, env=os.environ, timeout=300)
     assert out.returncode == 2
     assert out.stderr == (f"migrasim: {table}: row 2 (epci 200046977), column 'income_month': "
-                          "value 0.0 is not a positive finite number; allowed: a positive "
-                          "finite number\n")
+                          "value 0.0 is zero; allowed: a finite number in (0.0, inf)\n")
     assert not (tmp_path / "run").exists()

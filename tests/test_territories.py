@@ -97,13 +97,12 @@ def test_selection_helpers(metro):
 
 def test_overrides_by_epci_apply_exactly(tmp_path):
     path = tmp_path / "dvf.csv"
-    pd.DataFrame({"epci": [GRAND_PARIS, METROPOLE_DE_LYON], "price_m2": [10500.0, 5100.0],
-                  "tax_rate": [0.3, 0.2]}).to_csv(path, index=False)
+    pd.DataFrame({"epci": [GRAND_PARIS, METROPOLE_DE_LYON], "price_m2": [10500.0, 5100.0]}
+                 ).to_csv(path, index=False)
     t = T.load(overrides=path)
     base = T.load()
     assert t.df.loc[GRAND_PARIS, "price_m2"] == 10500.0
     assert t.df.loc[METROPOLE_DE_LYON, "price_m2"] == 5100.0
-    assert t.df.loc[GRAND_PARIS, "tax_rate"] == 0.3 and np.isnan(t.df["tax_rate"]).sum() == 1230
     untouched = t.df.index.difference([GRAND_PARIS, METROPOLE_DE_LYON])
     pd.testing.assert_series_equal(t.df.loc[untouched, "price_m2"],
                                    base.df.loc[untouched, "price_m2"])
@@ -133,27 +132,27 @@ def test_commune_overrides_are_aggregated_to_their_epci(metro):
          r"row 2, column 'epci': duplicate code '200054781'"),
         ({"code": [GRAND_PARIS], "price_m2": [1.0]}, r"missing key column"),
         ({"epci": [GRAND_PARIS], "price_m2": ["cher"]},
-         r"row 1, column 'price_m2': value 'cher' is not numeric"),
+         r"row 1 \(epci 200054781\), column 'price_m2': value 'cher' is not numeric"),
         ({"epci": [GRAND_PARIS], "vacant": [-3.0]},
-         r"row 1, column 'vacant': value -3.0 is negative"),
+         r"row 1 \(epci 200054781\), column 'vacant': value -3.0 is negative"),
         ({"epci": [GRAND_PARIS], "broadband": [1.5]},
-         r"row 1, column 'broadband': value 1.5 is out of range; "
+         r"row 1 \(epci 200054781\), column 'broadband': value 1.5 is out of range; "
          r"allowed: a number in \[0.0, 1.0\]"),
         ({"epci": [GRAND_PARIS, METROPOLE_DE_LYON], "price_m2": [9000.0, None]},
-         r"row 2, column 'price_m2': value is missing \(NaN\)"),
+         r"row 2 \(epci 200046977\), column 'price_m2': value is missing \(NaN\)"),
         ({"commune": ["99999"], "price_m2": [1.0]}, r"code '99999' is not a known commune"),
         ({"commune": ["69123"], "vacant": [1.0]}, r"EPCI 200046977 has 1 of its"),
         ({"epci": [GRAND_PARIS], "kind": ["CC"]}, r"column 'kind' is an identity column"),
         ({"epci": [METROPOLE_DE_LYON, GRAND_PARIS], "income_month": [2000.0, 0.0]},
-         r"row 2 \(epci 200054781\), column 'income_month': value 0.0 is not a positive "
-         r"finite number; allowed: a positive finite number$"),
+         r"row 2 \(epci 200054781\), column 'income_month': value 0.0 is zero; "
+         r"allowed: a finite number in \(0.0, inf\)$"),
         ({"epci": [GRAND_PARIS], "rent_month": [-1.0]},
-         r"row 1 \(epci 200054781\), column 'rent_month': value -1.0 is not a positive"),
+         r"row 1 \(epci 200054781\), column 'rent_month': value -1.0 is negative"),
         ({"epci": [GRAND_PARIS], "price_m2": ["inf"]},
-         r"row 1 \(epci 200054781\), column 'price_m2': value inf is not a positive"),
+         r"row 1 \(epci 200054781\), column 'price_m2': value inf is infinite"),
         ({"epci": [GRAND_PARIS], "vacant": [float("inf")]},
-         r"row 1 \(epci 200054781\), column 'vacant': value inf is not a finite number in "
-         r"\[0.0, inf\]"),
+         r"row 1 \(epci 200054781\), column 'vacant': value inf is infinite; allowed: a "
+         r"finite number in \[0.0, inf\)"),
     ],
 )
 def test_bad_overrides_fail_naming_file_row_column_and_value(tmp_path, rows, message):

@@ -23,6 +23,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 
 from migrasim.config import CONFIG_DIR, jobs, load, validate
+from migrasim.config.command_line import check_arguments
 from migrasim.errors import ConfigError, InvariantError, TerritoryDataError
 from migrasim.experiments import Results, Simulation, checkpoint
 from migrasim.experiments.checkpoint import CheckpointError, Interrupted
@@ -34,7 +35,9 @@ HYDRA_FLAGS = ("--help", "-h", "--hydra-help", "--version", "--cfg", "-c", "--in
 
 def preflight(arguments: Iterable[str]) -> int:
     """Check every job of the command line as ``Simulation`` does (config, comparison,
-    study area, policies' territories); returns the number of jobs."""
+    study area, policies' territories), after the command line's own arguments (each key
+    once, hydra's groups, the output directory); returns the number of jobs."""
+    check_arguments(arguments, CONFIG_DIR)
     todo = jobs(arguments)
     areas: dict[str, Territories] = {}  # one study area per distinct territory section
     for overrides in todo:
@@ -79,7 +82,8 @@ def _save(res: Results, directory: str) -> None:
     print(f"migrasim {s['scenario']}: results in {out}\n"
           f"  moves per year (% of population): {s['moves_per_year_pct_population']}\n"
           f"  within-département share of moves: {s['within_departement_share']:.1%}\n"
-          f"  Île-de-France net migration per year: {s['idf_net_migration_per_year']}")
+          f"  Île-de-France net migration per year: "
+          f"{s['idf_net_migration_per_year'] or 'n/a (Île-de-France not in the study area)'}")
 
 
 OUTSIDE = "outside the simulated months (while setting up or saving); no checkpoint written"

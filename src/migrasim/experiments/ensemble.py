@@ -63,6 +63,7 @@ class Ensemble:
                  radius_km: float = NEIGHBOUR_RADIUS_KM):
         names = _names(scenarios, reference)
         overrides = _overrides(overrides)
+        _radius(radius_km)
         given = [f"{k}={v}" for k, v in (("scale", scale), ("months", months)) if v is not None]
         common = [*overrides, *given, "compare_to=null", "progress=false"]
         configs = {name: load([*common, f"scenario={name}"]) for name in names}
@@ -327,6 +328,13 @@ def _overrides(overrides: Iterable[str]) -> list[str]:
             raise ConfigError("overrides", o, "other keys: the ensemble sets the scenario "
                               "and compare_to of each run (scenarios=, reference=)")
     return overrides
+
+
+def _radius(radius_km: float) -> None:
+    ok = (isinstance(radius_km, int | float) and not isinstance(radius_km, bool)
+          and 0 < radius_km < float("inf"))
+    if not ok:
+        raise ConfigError("radius_km", radius_km, "a positive finite number of kilometres")
 
 
 def _seeds(seeds: int | Sequence[int], first: int) -> list[int]:

@@ -221,7 +221,9 @@ def summary(run: pd.DataFrame, flows: pd.DataFrame, t: Territories,
         "within_departement_share": round(within_departement_share(flows, t), 4),
         "within_epci_share": round(float(flows.loc[flows["origin"] == flows["destination"],
                                                    "persons"].sum() / flows["persons"].sum()), 4),
-        "idf_net_migration_per_year": {int(k): round(float(v)) for k, v in idf.items()},
+        # null, not 0, when Île-de-France is outside the study area
+        "idf_net_migration_per_year": {int(k): round(float(v)) for k, v in idf.items()}
+        if (t.df["region"] == IDF).any() else None,
         "moves_by_hierarchy_share": {o: {d: round(float(v), 4) for d, v in row.items()}
                                      for o, row in hm.iterrows()},
         "population_by_region_per_year": {r: {y: round(v) for y, v in years.items()}

@@ -25,6 +25,7 @@ import pandas as pd
 from omegaconf import OmegaConf
 
 from migrasim.errors import ConfigError, TerritoryDataError
+from migrasim.params import suggest
 from migrasim.territories import priors
 from migrasim.territories.classification import AREAS, HIERARCHY, KINDS
 from migrasim.territories.data.names import normalise
@@ -40,11 +41,14 @@ BASE = ("population", "n_communes", "lat", "lon", "centroid_quality", "dist_metr
 # Counts, summed when commune-level data are aggregated to EPCI; the rest are
 # population-weighted means.
 EXTENSIVE = ("population", "households", "dwellings", "main_residences", "vacant", "secondary")
-# Columns a zero would turn into NaN prices, rents or budgets, or an EPCI with no one
-# (design): an override must be > 0 there.
-POSITIVE = ("population", "households", "price_m2", "rent_m2", "rent_month", "income_month")
 SIGNED_RANGES = {"lat": (-90.0, 90.0), "lon": (-180.0, 180.0),
                  "altitude_m": priors.GEOGRAPHY["altitude_m"]}
+# Columns an override file may set: any other name would be carried along unread.
+OVERRIDABLE = (*BASE, *priors.RANGES)
+# Strictly positive (design): an EPCI without people or dwellings, or a zero price, rent
+# or income, gives NaN prices and rents (divisions, logarithms) in every month.
+POSITIVE = ("population", "n_communes", "households", "dwellings", "main_residences",
+            "price_m2", "rent_m2", "rent_month", "income_month")
 POLE_COLUMNS = ("name", "country", "geonameid", "lat", "lon", "population")
 _CODES = {"code": str, "epci": str, "departement": str, "region": str}
 
@@ -247,11 +251,13 @@ def study_area(section) -> Territories:
     deps = [str(d) for d in section.get("departements") or ()]
     if deps:
         known = set(t.df["departement"])
-        for i, code in enumerate(deps):
-            if code not in known:
-                raise ConfigError(f"territory.departements[{i}]", code,
-                                  f"a département code of the {section['area']} area, "
-                                  "e.g. '12' (Aveyron), '2A' (Corse-du-Sud)")
+        unknown = [(i, code) for i, code in enumerate(deps) if code not in known]
+        if unknown:  # every unknown code named at once, the first one as the key
+            i, code = unknown[0]
+            more = f" (unknown: {[c for _, c in unknown]})" if len(unknown) > 1 else ""
+            raise ConfigError(f"territory.departements[{i}]", code,
+                              f"a département code of the {section['area']} area, "
+                              f"e.g. '12' (Aveyron), '2A' (Corse-du-Sud){more}")
         t = t.subset(t.select(departement=deps))
     return with_focus(t, section)
 
@@ -329,11 +335,21 @@ def read_overrides(source: str | Path | pd.DataFrame, epci: pd.DataFrame,
         i = int(np.flatnonzero(dup.to_numpy())[0])
         raise TerritoryDataError(f"{name}: row {i + 1}, column '{key}': duplicate code "
                                  f"{codes.iat[i]!r}; allowed: each code once")
+    if raw.empty:
+        raise TerritoryDataError(f"{name}: no rows (only a header); allowed: one row per "
+                                 f"{key} code to override")
     values = raw.drop(columns=[key])
+    if values.columns.empty:
+        raise TerritoryDataError(f"{name}: no column besides '{key}'; allowed: columns of "
+                                 f"{list(OVERRIDABLE)}")
     for col in values.columns:
         if col in IDENTITY:
             raise TerritoryDataError(f"{name}: column '{col}' is an identity column and cannot "
                                      f"be overridden; allowed: numeric columns")
+        if col not in OVERRIDABLE:
+            raise TerritoryDataError(f"{name}: column {col!r} is unknown (it would be "
+                                     f"ignored); allowed: {list(OVERRIDABLE)}"
+                                     f"{suggest(str(col), OVERRIDABLE)}")
         values[col] = _numeric(name, col, values[col], codes.to_numpy(), key)
     values.index = pd.Index(codes.to_numpy(), name=key)
     if key == "commune":
@@ -347,6 +363,11 @@ def _read_table(source) -> tuple[str, pd.DataFrame]:
     path = Path(source)
     if not path.exists():
         raise TerritoryDataError(f"{path}: override file not found")
+    if path.is_dir():
+        raise TerritoryDataError(f"{path}: is a directory; allowed: a .csv or .parquet file")
+    if path.stat().st_size == 0:
+        raise TerritoryDataError(f"{path}: empty file; allowed: a header with 'epci' or "
+                                 "'commune' and one row per code")
     try:
         if path.suffix.lower() in (".parquet", ".pq"):
             df = pd.read_parquet(path)
@@ -368,26 +389,27 @@ def _numeric(name: str, col: str, series: pd.Series, codes: np.ndarray,
     out = np.empty(len(series))
     lo, hi = SIGNED_RANGES.get(col, priors.RANGES.get(col, priors.GEOGRAPHY.get(
         col, (0.0, np.inf))))
+    positive = col in POSITIVE
+    allowed = (f"a {'finite ' if hi == np.inf else ''}number in {'(' if positive else '['}"
+               f"{lo}, {hi}{')' if hi == np.inf else ']'}")
     for i, v in enumerate(series.tolist()):
+        where = f"{name}: row {i + 1} ({key} {codes[i]}), column '{col}'"
         try:
             x = float(v)
         except (TypeError, ValueError):
-            raise TerritoryDataError(f"{name}: row {i + 1}, column '{col}': value {v!r} is not "
-                                     f"numeric; allowed: a number in [{lo}, {hi}]") from None
+            raise TerritoryDataError(f"{where}: value {v!r} is not numeric; allowed: "
+                                     f"{allowed}") from None
         if np.isnan(x):
-            raise TerritoryDataError(f"{name}: row {i + 1}, column '{col}': value is missing "
-                                     f"(NaN); allowed: a number in [{lo}, {hi}]")
-        if not np.isfinite(x) or (x <= 0 and col in POSITIVE):
-            allowed = ("a positive finite number" if col in POSITIVE
-                       else f"a finite number in [{lo}, {hi}]")
-            raise TerritoryDataError(f"{name}: row {i + 1} ({key} {codes[i]}), column '{col}': "
-                                     f"value {v!r} is not {allowed}; allowed: {allowed}")
+            raise TerritoryDataError(f"{where}: value is missing (NaN); allowed: {allowed}")
+        if not np.isfinite(x):
+            raise TerritoryDataError(f"{where}: value {v!r} is infinite; allowed: {allowed}")
         if x < 0 and col not in SIGNED_RANGES:
-            raise TerritoryDataError(f"{name}: row {i + 1}, column '{col}': value {v!r} is "
-                                     f"negative; allowed: a number in [{lo}, {hi}]")
+            raise TerritoryDataError(f"{where}: value {v!r} is negative; allowed: {allowed}")
+        if x == 0 and positive:
+            raise TerritoryDataError(f"{where}: value {v!r} is zero; allowed: {allowed}")
         if not lo <= x <= hi:
-            raise TerritoryDataError(f"{name}: row {i + 1}, column '{col}': value {v!r} is out "
-                                     f"of range; allowed: a number in [{lo}, {hi}]")
+            raise TerritoryDataError(f"{where}: value {v!r} is out of range; allowed: "
+                                     f"{allowed}")
         out[i] = x
     return out
 
