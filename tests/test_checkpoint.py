@@ -5,6 +5,7 @@ temporary file."""
 import os
 import pickle
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -115,10 +116,10 @@ def test_a_run_killed_again_and_again_and_resumed_gives_the_same_bytes(uninterru
     time.sleep(random.Random(12).uniform(0.0, 0.5))
     proc.kill()
     proc.communicate()
-    # and resumed to the end
-    code, out, err = _run(resume)
-    assert code == 0, err
-    assert f"results in {tmp_path}" in out
+    if (tmp_path / checkpoint.FILE).exists():  # killed before its end (idle: may finish)
+        code, out, err = _run(resume)  # and resumed to the end
+        assert code == 0, err
+        assert f"results in {tmp_path}" in out
     for table in OUTPUTS:
         assert (tmp_path / f"{table}.parquet").read_bytes() == \
             (uninterrupted / f"{table}.parquet").read_bytes(), table
@@ -137,9 +138,12 @@ def test_a_signal_stops_the_run_with_one_line_and_a_fresh_checkpoint(tmp_path, s
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == code
     assert len(err.strip().splitlines()) == 1, err
-    assert f"{sig.name} stopped baseline (comparison) after month" in err
+    # on an idle machine the comparison run may be over when the signal comes
+    stopped = re.search(rf"{sig.name} stopped (baseline \(comparison\)|remote50) after "
+                        r"month (\d+) of 24", err)
+    assert stopped, err
     assert f"resume with `python -m migrasim resume={tmp_path}`" in err
-    month = int(err.split("after month ")[1].split()[0])
+    month = int(stopped.group(2)) + (24 if stopped.group(1) == "remote50" else 0)
     assert checkpoint.load(tmp_path).done == month  # written at the month it stopped
     assert not _temporaries(tmp_path)
 

@@ -2,6 +2,8 @@
 state, naming the invariant, the EPCI (code and name) and the month; the command line
 reports it in one line, exits with code 3 and writes no results."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -78,11 +80,17 @@ def test_the_command_line_reports_a_broken_invariant_in_one_line_with_code_3(
         def __init__(self, **_):
             pass
 
-        def run(self):
+        def run(self, **_):
             raise InvariantError("invariant 'vacant dwellings >= 0' broken in EPCI 200 x in "
                                  "2019-03: vacant -1.0")
 
+    class Hydra:  # the run directory hydra would have made
+        @staticmethod
+        def get():
+            return SimpleNamespace(runtime=SimpleNamespace(output_dir=str(tmp_path / "run")))
+
     monkeypatch.setattr(cli, "Simulation", Broken)
+    monkeypatch.setattr(cli, "HydraConfig", Hydra)
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit) as done:
         cli._run(compose(["months=1", "scale=0.001"]))
