@@ -49,7 +49,8 @@ class LauncherOptions(Params):
     cpus_per_job: number(1, 1024, integer=True) = 2
 
 
-def _key(override: str) -> str:
+def override_key(override: str) -> str:
+    """The top-level key an override sets (``+territory.x=1`` → ``territory``)."""
     return override.split("=", 1)[0].lstrip("+~").split(".")[0].split("@")[0]
 
 
@@ -70,7 +71,7 @@ def ensemble(cfg: DictConfig, overrides: list[str], folder: Path | None = None) 
     settings = {k: OmegaConf.to_container(cfg[k]) if OmegaConf.is_config(cfg[k]) else cfg[k]
                 for k in ("scenarios", "seeds", "target")}
     return Ensemble(settings["scenarios"], settings["seeds"], cfg.reference,
-                    overrides=[a for a in overrides if _key(a) not in KEYS],
+                    overrides=[a for a in overrides if override_key(a) not in KEYS],
                     launcher=launcher, target=settings["target"])
 
 

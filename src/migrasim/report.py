@@ -23,17 +23,13 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from migrasim.__main__ import HYDRA_FLAGS
-from migrasim.compare import ensemble
+from migrasim.compare import ensemble, override_key
 from migrasim.config import CONFIG_DIR, compose
 from migrasim.errors import ConfigError, TerritoryDataError
 from migrasim.experiments.ensemble import Ensemble
 from migrasim.experiments.files import atomic_write
 
 OWN = ("group", "ensemble", "pdf")
-
-
-def _key(override: str) -> str:
-    return override.split("=", 1)[0].lstrip("+~").split(".")[0].split("@")[0]
 
 
 def prepare(cfg: DictConfig, overrides: list[str], folder: Path | None = None) -> Ensemble:
@@ -58,7 +54,7 @@ def prepare(cfg: DictConfig, overrides: list[str], folder: Path | None = None) -
                                   f"the group {group!r} (its {name!r} targets other EPCI: "
                                   f"rerun it with target={group})")
         return ens
-    mine = [a for a in overrides if _key(a) not in OWN and _key(a) != "target"]
+    mine = [a for a in overrides if override_key(a) not in OWN and override_key(a) != "target"]
     cfg.target = group
     return ensemble(cfg, [*mine, f"target={group}"], folder)
 
