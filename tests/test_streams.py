@@ -191,8 +191,12 @@ class Month:
 
 def python_kernels(mp: pytest.MonkeyPatch, uniform) -> None:
     """Run the decision, new job and choice kernels as Python, drawing from ``uniform``."""
-    for module in (decision_kernels, job_kernels, choice_kernels):
+    for module in (job_kernels, choice_kernels):
         mp.setattr(module, "uniform", uniform)
+    # the decision mixes a household's stream once for its draws: (seed, key) stands for it
+    mp.setattr(decision_kernels, "stream", lambda seed, household: (seed, household))
+    mp.setattr(decision_kernels, "draw",
+               lambda stream, month, purpose: uniform(*stream, month, purpose))
     mp.setattr(decision_kernels, "decide", decision_kernels.decide.py_func)
     mp.setattr(job_kernels, "new_jobs", job_kernels.new_jobs.py_func)
     mp.setattr(choice_kernels, "choose", choice_kernels.choose.py_func)
@@ -389,8 +393,10 @@ def _recorded(month: Month, call) -> tuple[list[tuple[int, int, int]], object]:
 
 def test_the_decision_draws_only_decision_streams_of_this_month(month):
     """Each household's draws are its own, of this month, of the four decision purposes,
-    one each at most; a household that moves for a forced reason never draws JOB nor
-    MOVE, only workers draw JOB, and a job changer never draws MOVE."""
+    one each at most. Every household draws JOB and MOVE (the kernel computes them
+    branch-free; a draw decides only when no more pressing reason came first, and other
+    purposes are other streams, so drawing it changes nothing else); only households at
+    risk draw DISPLACEMENT or FAILURE."""
     m = month.model
     calls, (reason, _) = _recorded(month, lambda: m.submodels.decision.decide(m, month.month))
     assert {mo for _, mo, _ in calls} == {month.month}
@@ -399,11 +405,11 @@ def test_the_decision_draws_only_decision_streams_of_this_month(month):
     drew = {p: np.zeros(len(m.households), dtype=bool) for p in DECISION_PURPOSES}
     for h, _, p in calls:
         drew[p][h] = True
-    forced = (reason == DISPLACED) | (reason == RETURN)
     worker = m.households.job >= 0
     assert m.households.alive.all()  # no one has dissolved yet: everyone decides
-    assert np.array_equal(drew[rng.JOB], worker & ~forced)
-    assert np.array_equal(drew[rng.MOVE], ~forced & (reason != JOB_CHANGE))
+    assert drew[rng.JOB].all() and drew[rng.MOVE].all()
+    assert not drew[rng.DISPLACEMENT].all() and not drew[rng.FAILURE].all()
+    assert (reason[~worker] != JOB_CHANGE).all()  # a JOB draw moves only workers
     assert drew[rng.DISPLACEMENT][reason == DISPLACED].all()
     assert drew[rng.FAILURE][reason == RETURN].all()
     assert (reason == JOB_CHANGE).sum() > 30

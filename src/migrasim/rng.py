@@ -45,11 +45,24 @@ def _mix(z):
 
 
 @nb.njit(inline="always", cache=True)
+def stream(seed, household):
+    """The household's stream for ``seed``: the half of a draw that does not depend on
+    the month or the purpose, mixed once for a household's several draws of a pass."""
+    return _mix(np.uint64(seed) + _GOLDEN * (np.uint64(household) + np.uint64(1)))
+
+
+@nb.njit(inline="always", cache=True)
+def draw(stream, month, purpose):
+    """The uniform draw in [0, 1) of a household's ``stream`` for (month, purpose):
+    ``draw(stream(seed, h), month, purpose) == uniform(seed, h, month, purpose)``."""
+    z = _mix(stream ^ (np.uint64(month + 1) * _C_MONTH + np.uint64(purpose) * _C_PURPOSE))
+    return np.float64(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@nb.njit(inline="always", cache=True)
 def uniform(seed, household, month, purpose):
     """A uniform draw in [0, 1) for (seed, household, month, purpose)."""
-    z = _mix(np.uint64(seed) + _GOLDEN * (np.uint64(household) + np.uint64(1)))
-    z = _mix(z ^ (np.uint64(month + 1) * _C_MONTH + np.uint64(purpose) * _C_PURPOSE))
-    return np.float64(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+    return draw(stream(seed, household), month, purpose)
 
 
 @nb.njit(parallel=True, cache=True)

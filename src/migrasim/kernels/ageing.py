@@ -13,8 +13,8 @@ OLDER, RETIRES = 1, 2  # flags: entered a new age class; retires this month
 
 
 class Life(NamedTuple):
-    bounds: np.ndarray      # first month of age of each class after the first
-    step: int               # their greatest common divisor (a cheap first sieve)
+    crossing: np.ndarray    # (ages in months,) OLDER at the first month of each class
+    #                         after the first, else 0: a lookup, not a division
     is_worker: np.ndarray   # (profiles,) bool
     retire_age: int         # months
     retire_rate: float      # monthly
@@ -29,8 +29,7 @@ def age_month(seed, month, hh, life):
     alive = hh.alive
     profile = hh.profile
     key = hh.key
-    bounds = life.bounds
-    step = life.step
+    crossing = life.crossing
     is_worker = life.is_worker
     retire_age = life.retire_age
     retire_rate = life.retire_rate
@@ -42,13 +41,17 @@ def age_month(seed, month, hh, life):
         age[h] += 1
         since[h] += 1
         a = age[h]
-        f = 0
-        if a % step == 0:
-            for b in bounds:
-                if a == b:
-                    f |= OLDER
-        if (is_worker[profile[h]] and a >= retire_age
-                and uniform(seed, key[h], month, RETIREMENT) < retire_rate):
-            f |= RETIRES
+        f = crossing[a]
+        if is_worker[profile[h]] & (a >= retire_age):
+            if uniform(seed, key[h], month, RETIREMENT) < retire_rate:
+                f |= RETIRES
         flags[h] = f
     return flags
+
+
+def crossings(bounds_months) -> np.ndarray:
+    """The ``crossing`` table of :class:`Life`: OLDER at each bound, over every age an
+    int16 month count can hold."""
+    table = np.zeros(np.iinfo(np.int16).max + 1, dtype=np.int8)
+    table[np.asarray(bounds_months, dtype=np.int64)] = OLDER
+    return table

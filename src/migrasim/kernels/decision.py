@@ -8,7 +8,7 @@ from typing import NamedTuple
 import numba as nb
 import numpy as np
 
-from migrasim.rng import DISPLACEMENT, FAILURE, JOB, MOVE, uniform
+from migrasim.rng import DISPLACEMENT, FAILURE, JOB, MOVE, draw, stream
 
 # Reasons to move. ORDINARY is a housing or family move; TELEWORK is an ordinary move
 # that kept a job only telework makes reachable (labelled by the relocation); FORMATION
@@ -55,7 +55,9 @@ def decide(seed, month, hh, where, hazards, type_id, n_types, chunks):
     by household type of the ordinary hazard, of hazard / budget and of
     hazard × telework days, each household's hazard counted by its weight: the expected
     demand the market answers. Type sums are chunk-local over a fixed split, so they do
-    not depend on the thread count. Draws are keyed by the household's key."""
+    not depend on the thread count; a type's three sums sit side by side, so that each
+    household adds into one cache line of a table far larger than the caches. Draws are
+    keyed by the household's key, whose stream is mixed once for its draws."""
     home = hh.home  # one statement per array (see kernels/synthesis.py)
     profile = hh.profile
     owner = hh.owner
@@ -88,47 +90,53 @@ def decide(seed, month, hh, where, hazards, type_id, n_types, chunks):
     project_months = hazards.project_months
     n = home.shape[0]
     reason = np.zeros(n, dtype=np.int8)
-    sums = np.zeros((chunks, 3, n_types))
+    sums = np.zeros((chunks, n_types, 3))
     size = (n + chunks - 1) // chunks
     for c in nb.prange(chunks):
         for h in range(c * size, min(n, (c + 1) * size)):
             if not alive[h]:
                 continue
+            # branch-free: tenure, burden, newcomer status and the job are as good as
+            # random from one household to the next, so tests on them would mispredict;
+            # both sides are computed and one is selected (the same numbers as the tests)
             j = home[h]
             p = profile[h]
             s = segment[h]
-            burden = rent[j] / budget[h] if not owner[h] else 0.0
-            newcomer = since[h] < NEWCOMER_MONTHS
-            retention = newcomer_hazard[p, j] if newcomer else 1.0
-            hz = (monthly_rate[s] * tenure_factor[0 if owner[h] else 1] * shock[p, hier[j]]
+            renter = not owner[h]
+            ratio = rent[j] / budget[h]
+            burden = ratio if renter else 0.0
+            lever = newcomer_hazard[p, j]  # loaded unconditionally: a select, not a branch
+            retention = lever if since[h] < NEWCOMER_MONTHS else 1.0
+            hz = (monthly_rate[s] * tenure_factor[np.int64(renter)] * shock[p, hier[j]]
                   * (1.0 + telework_factor * telework[h] / 5.0))
-            if burden > burden_ref:
-                hz *= 1.0 + burden_slope * (burden - burden_ref)
+            hz *= 1.0 + burden_slope * (burden - burden_ref) if burden > burden_ref else 1.0
             hz *= retention
             t = type_id[h]
             hw = hz * weight[h]
-            sums[c, 0, t] += hw
-            sums[c, 1, t] += hw / budget[h]
-            sums[c, 2, t] += hw * telework[h]
-            k = key[h]
-            if (displaceable >> p) & 1 and not owner[h] and burden > displacement_threshold:
-                if (uniform(seed, k, month, DISPLACEMENT)
-                        < displacement_rate * displacement_hazard[p, j]):
-                    reason[h] = DISPLACED
-                    continue
-            if ((fragile >> p) & 1 and since[h] < project_months
-                    and (failure_classes >> hier[j]) & 1):
-                if uniform(seed, k, month, FAILURE) < failure_rate * retention:
-                    reason[h] = RETURN
-                    continue
-            if job[h] >= 0 and uniform(seed, k, month, JOB) < job_rate[s % n_ages]:
-                reason[h] = JOB_CHANGE
-                continue
-            if uniform(seed, k, month, MOVE) < hz:
-                reason[h] = ORDINARY
-    total = sums[0].copy()
-    for c in range(1, chunks):
-        total += sums[c]
+            sums[c, t, 0] += hw
+            sums[c, t, 1] += hw / budget[h]
+            sums[c, t, 2] += hw * telework[h]
+            # reasons from the least to the most pressing, each overriding the last; the
+            # forced ones are rare, so their tests predict well
+            k = stream(seed, key[h])
+            r = ORDINARY if draw(k, month, MOVE) < hz else STAY
+            changes = draw(k, month, JOB) < job_rate[s % n_ages]
+            r = JOB_CHANGE if changes & (job[h] >= 0) else r
+            young = since[h] < project_months
+            if ((fragile >> p) & 1) & young & ((failure_classes >> hier[j]) & 1):
+                if draw(k, month, FAILURE) < failure_rate * retention:
+                    r = RETURN
+            if ((displaceable >> p) & 1) & renter & (burden > displacement_threshold):
+                if draw(k, month, DISPLACEMENT) < displacement_rate * displacement_hazard[p, j]:
+                    r = DISPLACED
+            reason[h] = r
+    total = np.empty((3, n_types))
+    for t in nb.prange(n_types):
+        for i in range(3):
+            x = sums[0, t, i]
+            for c in range(1, chunks):
+                x += sums[c, t, i]
+            total[i, t] = x
     return reason, total
 
 

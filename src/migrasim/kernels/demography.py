@@ -8,7 +8,7 @@ from typing import NamedTuple
 import numba as nb
 import numpy as np
 
-from migrasim.rng import DISSOLUTION, EMIGRATION, FORMATION, uniform
+from migrasim.rng import DISSOLUTION, EMIGRATION, FORMATION, draw, stream
 
 NONE, DISSOLVES, EMIGRATES, LEAVES_HOME, SEPARATES = range(5)
 
@@ -39,14 +39,14 @@ def events(seed, month, alive, segment, key, rates):
         if not alive[h]:
             continue
         k = segment[h] % n_ages
-        z = key[h]
-        if uniform(seed, z, month, DISSOLUTION) < dissolve[k]:
+        z = stream(seed, key[h])  # mixed once for the household's three draws
+        if draw(z, month, DISSOLUTION) < dissolve[k]:
             out[h] = DISSOLVES
             continue
-        if uniform(seed, z, month, EMIGRATION) < emigrate[k]:
+        if draw(z, month, EMIGRATION) < emigrate[k]:
             out[h] = EMIGRATES
             continue
-        u = uniform(seed, z, month, FORMATION)
+        u = draw(z, month, FORMATION)
         if u < leave_home[k]:
             out[h] = LEAVES_HOME
         elif u < leave_home[k] + separate[k]:

@@ -6,13 +6,20 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+BLOCKS = 16  # fixed split, summed in a fixed order: the same sums at any thread count
 
-@nb.njit(cache=True)
+
+@nb.njit(parallel=True, cache=True)
 def living_weights(home, alive, weight, n):
-    """Sum of ``weight`` of the living households by ``home`` (``n`` territories). Serial:
-    a sum's order, hence its rounding, is then the same at any thread count."""
-    out = np.zeros(n)
-    for h in range(home.shape[0]):
-        if alive[h]:
-            out[home[h]] += weight[h]
+    """Sum of ``weight`` of the living households by ``home`` (``n`` territories), by
+    blocks whose sums are added in block order."""
+    size = (home.shape[0] + BLOCKS - 1) // BLOCKS
+    sums = np.zeros((BLOCKS, n))
+    for b in nb.prange(BLOCKS):
+        for h in range(b * size, min(home.shape[0], (b + 1) * size)):
+            if alive[h]:
+                sums[b, home[h]] += weight[h]
+    out = sums[0].copy()
+    for b in range(1, BLOCKS):
+        out += sums[b]
     return out

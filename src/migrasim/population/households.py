@@ -18,7 +18,7 @@ from pydantic import ValidationInfo, model_validator
 
 from migrasim import ages, rng
 from migrasim.errors import ConfigError
-from migrasim.kernels import synthesis
+from migrasim.kernels import incomes, synthesis
 from migrasim.params import (
     Params,
     Probability,
@@ -131,6 +131,10 @@ class Households:
     def update_budget(self, who, housing_factor: np.ndarray) -> None:
         """Budget of households ``who`` from their income and profile."""
         self.budget[who] = self.income[who] / housing_factor[self.profile[who]]
+
+    def grow_incomes(self, factor: float, housing_factor: np.ndarray) -> None:
+        """Every income × ``factor``, and the budgets that follow."""
+        incomes.grow(self.income, self.budget, self.profile, housing_factor, factor)
 
     def update_segment(self, who) -> None:
         """Segment of households ``who`` from their profile and age."""

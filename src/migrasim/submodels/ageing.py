@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from migrasim import ages
-from migrasim.kernels import ageing
+from migrasim.kernels import ageing, positions
 from migrasim.kernels.decision import monthly
 from migrasim.params import Params, Probability, Profile, number
 from migrasim.submodels.base import Submodel
@@ -50,8 +50,7 @@ class Ageing(Submodel):
         r = self.params.retirement
         self.retiree = model.profiles.index(r.becomes)
         self.life = ageing.Life(
-            bounds=np.array([12 * b for b in ages.BOUNDS_YEARS], dtype=np.int64),
-            step=int(np.gcd.reduce([12 * b for b in ages.BOUNDS_YEARS])),
+            crossing=ageing.crossings([12 * b for b in ages.BOUNDS_YEARS]),
             is_worker=np.isin(model.profiles, model.config.model.workers),
             retire_age=int(round(12 * r.age)), retire_rate=float(monthly(r.annual_rate)))
         self.retired = np.empty(0, dtype=np.int64)  # this month's new retirees
@@ -59,7 +58,7 @@ class Ageing(Submodel):
     def step(self, model: MigrationModel) -> None:
         hh = model.households
         flags = ageing.age_month(model.seed, model.month, hh.arrays(), self.life)
-        changed = np.flatnonzero(flags).astype(np.int64)
+        changed = positions.nonzero(flags)
         self.retired = changed[(flags[changed] & ageing.RETIRES) > 0]
         self.retire(model, self.retired)
         hh.update_segment(changed)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from migrasim.ages import AGE_CLASSES
-from migrasim.kernels import decision, jobs
+from migrasim.kernels import decision, jobs, positions
 from migrasim.params import (
     HierarchyClass,
     Params,
@@ -148,17 +148,22 @@ class MoveDecision(Submodel):
     def step(self, model: MigrationModel) -> None:
         reason, self.type_sums = self.decide(model, model.month,
                                              model.submodels.shocks.move_multiplier)
-        self.change_jobs(model, model.month, reason)
-        self.movers = np.flatnonzero(reason).astype(np.int64)
-        self.why = reason[self.movers]
+        movers = positions.nonzero(reason)
+        why = reason[movers]
+        self.change_jobs(model, model.month, movers, why)
+        stay = why == decision.STAY  # job changers whose new job needs no move
+        self.movers, self.why = movers[~stay], why[~stay]
         self.origin = model.households.home[self.movers]
 
-    def change_jobs(self, model: MigrationModel, month: int, reason: np.ndarray) -> None:
-        """New jobs of this month's job changers; those whose every pole is within reach
-        (full-time teleworkers) need not move: they stay, their job kept as it is (where
-        a teleworker works changes nothing in the model)."""
+    def change_jobs(self, model: MigrationModel, month: int, movers: np.ndarray,
+                    why: np.ndarray) -> None:
+        """New jobs of this month's job changers among ``movers`` (reasons ``why``);
+        those whose every pole is within reach (full-time teleworkers) need not move:
+        their reason becomes STAY, their job kept as it is (where a teleworker works
+        changes nothing in the model)."""
         hh = model.households
-        who = np.flatnonzero(reason == decision.JOB_CHANGE).astype(np.int64)
+        at = np.flatnonzero(why == decision.JOB_CHANGE)
+        who = movers[at]
         self.old_jobs = (who[:0], hh.job[who[:0]])
         if who.size == 0:
             return
@@ -174,7 +179,7 @@ class MoveDecision(Submodel):
                              float(model.submodels.relocation.params.max_commute_min),
                              float(self.params.job_change.distance_decay))
         new = jobs.new_jobs(model.seed, month, who, hh.key, hh.home, days_off, labour)
-        reason[who[new < 0]] = decision.STAY
+        why[at[new < 0]] = decision.STAY
         changing = who[new >= 0]
         self.old_jobs = (changing, hh.job[changing].copy())  # restored if the move fails
         hh.job[changing] = new[new >= 0]

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from migrasim import ages, rng
-from migrasim.kernels import decision, demography, telework
+from migrasim.kernels import decision, demography, positions, telework
 from migrasim.params import (
     NonNegative,
     Params,
@@ -153,7 +153,7 @@ class Demography(Submodel):
         keep = ~np.isin(self.events[d.movers], (demography.DISSOLVES, demography.EMIGRATES))
         d.movers, d.why, d.origin = d.movers[keep], d.why[keep], d.origin[keep]
         n = len(model.territories)
-        self.eventful = np.flatnonzero(self.events).astype(np.int64)
+        self.eventful = positions.nonzero(self.events)
         for name, code in (("dissolved", demography.DISSOLVES),
                            ("to_abroad", demography.EMIGRATES)):
             who = self.eventful[self.events[self.eventful] == code]

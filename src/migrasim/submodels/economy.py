@@ -119,6 +119,4 @@ class Economy(Submodel):
         self.rate, self.income_growth, self.rent_index_growth = inputs
         factor = math.exp(inputs.income_growth)
         self.income_index *= factor
-        hh = model.households
-        hh.income *= factor
-        hh.update_budget(slice(None), model.housing_factor)
+        model.households.grow_incomes(factor, model.housing_factor)
