@@ -88,6 +88,14 @@ def decide(seed, month, hh, where, hazards, type_id, n_types, chunks):
     failure_classes = hazards.failure_classes
     failure_rate = hazards.failure_rate
     project_months = hazards.project_months
+    # per-segment and per-day tables, so that the loop neither divides nor takes a modulo
+    # (the same float operations, done once)
+    job_rate_by_segment = np.empty(monthly_rate.shape[0])
+    for s in range(monthly_rate.shape[0]):
+        job_rate_by_segment[s] = job_rate[s % n_ages]
+    telework_term = np.empty(128)  # days a week are int8, 0-5
+    for d in range(128):
+        telework_term[d] = 1.0 + telework_factor * np.float64(d) / 5.0
     n = home.shape[0]
     reason = np.zeros(n, dtype=np.int8)
     sums = np.zeros((chunks, n_types, 3))
@@ -108,7 +116,7 @@ def decide(seed, month, hh, where, hazards, type_id, n_types, chunks):
             lever = newcomer_hazard[p, j]  # loaded unconditionally: a select, not a branch
             retention = lever if since[h] < NEWCOMER_MONTHS else 1.0
             hz = (monthly_rate[s] * tenure_factor[np.int64(renter)] * shock[p, hier[j]]
-                  * (1.0 + telework_factor * telework[h] / 5.0))
+                  * telework_term[telework[h]])
             hz *= 1.0 + burden_slope * (burden - burden_ref) if burden > burden_ref else 1.0
             hz *= retention
             t = type_id[h]
@@ -120,7 +128,7 @@ def decide(seed, month, hh, where, hazards, type_id, n_types, chunks):
             # forced ones are rare, so their tests predict well
             k = stream(seed, key[h])
             r = ORDINARY if draw(k, month, MOVE) < hz else STAY
-            changes = draw(k, month, JOB) < job_rate[s % n_ages]
+            changes = draw(k, month, JOB) < job_rate_by_segment[s]
             r = JOB_CHANGE if changes & (job[h] >= 0) else r
             young = since[h] < project_months
             if ((fragile >> p) & 1) & young & ((failure_classes >> hier[j]) & 1):

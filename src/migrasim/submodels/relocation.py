@@ -149,7 +149,7 @@ class Relocation(Submodel):
         hh.job[local] = hh.home[local]
         # a job changer who found no home near the new job keeps the former job
         changers, former = decision.old_jobs
-        stayed = ~np.isin(changers, who)
+        stayed = ~np.isin(changers, who, kind="table")  # a table over ids: no sort
         hh.job[changers[stayed]] = former[stayed]
         model.types.update(np.concatenate([who, changers[stayed]]), hh.home, hh.segment,
                            hh.job)
