@@ -42,9 +42,11 @@ def age_month(seed, month, hh, life):
         since[h] += 1
         a = age[h]
         f = crossing[a]
-        if is_worker[profile[h]] & (a >= retire_age):
-            if uniform(seed, key[h], month, RETIREMENT) < retire_rate:
-                f |= RETIRES
+        # branch-free: one household in eighteen is due, at random, so a test would
+        # mispredict; the draw of the others decides nothing
+        retires = (is_worker[profile[h]] & (a >= retire_age)
+                   & (uniform(seed, key[h], month, RETIREMENT) < retire_rate))
+        f |= RETIRES * np.int8(retires)
         flags[h] = f
     return flags
 
