@@ -105,7 +105,8 @@ class MesaNumpyReference(MesaReference):
 
     def territory_terms(self, preference: dict[str, float]) -> np.ndarray:
         """A[s, j]: the segment × territory part of utility (as
-        MesaReference.territory_terms), one row per segment = profile × age class."""
+        MesaReference.territory_terms), one row per segment = profile × age class.
+        (``MesaReference.__init__`` calls it while territories are still lists.)"""
         kind, kind_const = np.asarray(self.kind), np.asarray(self.kind_const)
         age_const = np.asarray(self.age_const)
         amenities, services = np.asarray(self.amenities), np.asarray(self.services)
@@ -166,8 +167,7 @@ class MesaNumpyReference(MesaReference):
         gone = [agent.home for agent, event in zip(self.households, self.last_events,
                                                    strict=False)
                 if event in (DISSOLVES, EMIGRATES)]
-        return (np.bincount(new, minlength=self.n)
-                - np.bincount(gone, minlength=self.n)).astype(np.float64)
+        return np.bincount(new, minlength=self.n) - np.bincount(gone, minlength=self.n)
 
     def clear_market(self) -> None:
         """The national level, then local prices and rents over territories as arrays
