@@ -1,7 +1,7 @@
 """Benchmarks of the fast path against the plain-Mesa reference, on this machine.
 
-    python benchmarks/run.py            # everything (~7.5 min on 2 cores)
-    python benchmarks/run.py --quick    # small sizes only (~1.5 min)
+    python benchmarks/run.py            # everything (~10 min on 2 cores)
+    python benchmarks/run.py --quick    # small sizes only (~2 min)
 
 Every measurement runs in a fresh subprocess (so peak memory is its own), on the
 ``remote50`` scenario (step timings from October 2019, so they cross a new year) with
@@ -9,7 +9,10 @@ territory constants fitted as in a real run, with ``NUMBA_NUM_THREADS=2`` unless
 one-thread run is named. Step times are medians over repeated months after a warm-up
 month. The speedup against the Mesa reference (one ``mesa.Agent`` per household,
 reference.py) is measured on the same months from the same initial state, and the two
-are checked to end in the same state. Prints a table and writes ``benchmarks/results/latest.json``.
+are checked to end in the same state; so is the speedup against the numpy-per-agent Mesa
+model (``MesaNumpyReference``: the baseline a competent Mesa user writes), whole step
+against whole step, with the median, min and max of 5 months after a warm-up month.
+Prints a table and writes ``benchmarks/results/latest.json``.
 """
 
 from __future__ import annotations
@@ -138,6 +141,70 @@ def work_reference(size: str, steps: int) -> dict:
             "fast_step_s": _median(fast_s), "same_state": bool(same)}
 
 
+def _first_difference(m, ref) -> str | None:
+    """This month's first difference in movers or choices between the fast path ``m``
+    and a Mesa model ``ref``, or None. A differing choice is given with the distance of
+    its draw to the nearest edge of the destination's interval of the reference's
+    cumulative weights, relative to the total: float32 utilities in the fast path move a
+    choice only when this is tiny (tests/test_reference.py)."""
+    from migrasim import calendar, rng
+
+    fast = dict(zip(m.submodels.decision.movers.tolist(), m.submodels.choice.chosen.tolist(),
+                    strict=True))
+    label = calendar.label(ref.month - 1)
+    if fast.keys() != ref.last_chosen.keys():
+        return f"{label}: the movers differ"
+    for h, chosen in ref.last_chosen.items():
+        if fast[h] != chosen:
+            cumulative = ref.households[h].cumulative
+            target = rng.uniform_py(ref.seed, h, ref.month - 1, rng.CHOICE) * cumulative[-1]
+            lower = cumulative[chosen - 1] if chosen else 0.0
+            gap = min(target - lower, cumulative[chosen] - target) / cumulative[-1]
+            return (f"{label}: household {h} chose {fast[h]} in the fast path, {chosen} in "
+                    f"the Mesa model; its draw lies {gap:.1e} of the total weight from a "
+                    "boundary")
+    return None
+
+
+def work_reference_numpy(size: str, steps: int) -> dict:
+    """Seconds per month step (median, min and max of ``steps`` months after a warm-up
+    month) of the numpy-per-agent Mesa model and of the fast path on the same months
+    from the same state, its build time, whether they end in the same state (as
+    ``work_reference``) and, if not, where they parted first."""
+    import numpy as np
+
+    from migrasim.model import MigrationModel
+    from migrasim.reference import MesaNumpyReference
+
+    warm = MigrationModel("remote50", scale=_scale("10000"), months=1, collect=False)
+    warm.step()  # load the cached kernels before timing
+    m = MigrationModel("remote50", scale=_scale(size), months=steps + 1, collect=False,
+                       overrides=["start=2019-10"])  # the months of work_fast
+    t0 = time.perf_counter()
+    ref = MesaNumpyReference(m)
+    build = time.perf_counter() - t0
+    ref_s, fast_s, difference = [], [], None
+    for _ in range(steps + 1):  # the first month warms both up
+        t = time.perf_counter()
+        ref.step()
+        ref_s.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        m.step()
+        fast_s.append(time.perf_counter() - t)
+        difference = difference or _first_difference(m, ref)  # (not timed)
+    hh, market = m.households, m.submodels.market
+    same = (all(np.array_equal(getattr(hh, k), [getattr(a, k) for a in ref.households])
+                for k in ("home", "job", "profile"))
+            and np.array_equal(m.stock.vacant, ref.vacant)
+            and np.allclose(market.price, ref.price, rtol=1e-4)
+            and np.allclose(market.rent, ref.rent, rtol=1e-4))
+    return {"households": len(hh), "build_s": build, "reference_step_s": _median(ref_s[1:]),
+            "reference_step_min_s": min(ref_s[1:]), "reference_step_max_s": max(ref_s[1:]),
+            "fast_step_s": _median(fast_s[1:]), "fast_step_min_s": min(fast_s[1:]),
+            "fast_step_max_s": max(fast_s[1:]), "same_state": bool(same),
+            "first_difference": difference, "rss_mb": _rss_mb()}
+
+
 def work_startup() -> dict:
     """Import, 10^4-household model and its first month, from process start."""
     t0 = time.perf_counter()
@@ -159,7 +226,8 @@ def work_years(years: int) -> dict:
     return {"seconds": time.perf_counter() - t0, "rss_mb": _rss_mb()}
 
 
-WORKERS = {"fast": work_fast, "reference": work_reference, "startup": work_startup,
+WORKERS = {"fast": work_fast, "reference": work_reference,
+           "reference_numpy": work_reference_numpy, "startup": work_startup,
            "years": work_years}
 
 
@@ -223,6 +291,18 @@ def main(quick: bool) -> dict:
         r[f"speedup_vs_mesa_{size}"] = ref["reference_step_s"] / ref["fast_step_s"]
         r[f"reference_same_final_state_{size}"] = ref["same_state"]
 
+    for size in ["10000", "100000"] if quick else ["10000", "100000", "1000000"]:
+        npy = spawn("reference_numpy", TWO, size=size, steps=5)
+        for key, name in (("reference_step", "mesa_numpy_seconds_per_step_"),
+                          ("fast_step", "fast_seconds_per_step_same_months_numpy_")):
+            r[f"{name}{size}"] = npy[f"{key}_s"]
+            r[f"{name}{size}_min"] = npy[f"{key}_min_s"]
+            r[f"{name}{size}_max"] = npy[f"{key}_max_s"]
+        r[f"mesa_numpy_build_seconds_{size}"] = npy["build_s"]
+        r[f"speedup_vs_mesa_numpy_{size}"] = npy["reference_step_s"] / npy["fast_step_s"]
+        r[f"mesa_numpy_same_final_state_{size}"] = npy["same_state"]
+        r[f"mesa_numpy_first_difference_{size}"] = npy["first_difference"]
+
     big = sizes[-1]
     s = spawn("fast", TWO, size=big, steps=steps, sampled=16)
     r[f"choice_seconds_per_step_sampled16_{big}"] = s["choice_s"]
@@ -254,13 +334,24 @@ def table(r: dict) -> str:
             f"| {r[f'init_seconds_{size}']:.1f} "
             f"| {r[f'peak_rss_mb_{size}']:,.0f} | {r[f'threads_1_and_2_identical_{size}']} |")
     lines.append("")
-    for k in [k for k in r if k.startswith("speedup_vs_mesa_")]:
+    for k in [k for k in r if k.startswith("speedup_vs_mesa_") and "numpy" not in k]:
         size = k.removeprefix("speedup_vs_mesa_")
         lines.append(f"Mesa reference at {size} households: "
                      f"{r[f'reference_seconds_per_step_{size}']:.2f} s/step vs "
                      f"{r[f'fast_seconds_per_step_same_months_{size}']:.4f} s/step → "
                      f"{r[k]:.0f}× faster; same final state: "
                      f"{r[f'reference_same_final_state_{size}']}")
+    for k in [k for k in r if k.startswith("speedup_vs_mesa_numpy_")]:
+        size = k.removeprefix("speedup_vs_mesa_numpy_")
+        mesa_s, fast_s = (f"mesa_numpy_seconds_per_step_{size}",
+                          f"fast_seconds_per_step_same_months_numpy_{size}")
+        lines.append(f"Mesa-numpy model at {size} households: {r[mesa_s]:.3f} s/step "
+                     f"({r[mesa_s + '_min']:.3f}–{r[mesa_s + '_max']:.3f}) vs "
+                     f"{r[fast_s]:.4f} s/step ({r[fast_s + '_min']:.4f}–{r[fast_s + '_max']:.4f})"
+                     f" → {r[k]:.0f}× faster; build {r[f'mesa_numpy_build_seconds_{size}']:.1f} s;"
+                     f" same final state: {r[f'mesa_numpy_same_final_state_{size}']}")
+        if r[f"mesa_numpy_first_difference_{size}"]:
+            lines.append(f"  first difference: {r[f'mesa_numpy_first_difference_{size}']}")
     for k in [k for k in r if k.startswith("choice_speedup_sampled16_")]:
         lines.append(f"Sampled alternatives (home + 16 nearest + 16 drawn) at "
                      f"{k.removeprefix('choice_speedup_sampled16_')}: choice "

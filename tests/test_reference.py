@@ -1,13 +1,16 @@
-"""The Mesa reference (reference.py) is an oracle for the fast path.
+"""The Mesa references (migrasim.reference) are oracles for the fast path.
 
 Built from a ``MigrationModel`` before it steps, ``MesaReference`` runs the same month
 with one Python object per household and Python loops, from the same counter-based
-draws. The two must take the same decisions, job changes, demographic events, choices,
+draws; ``MesaNumpyReference``, the benchmark baseline, runs it with the same agents but
+numpy vectors over territories, and every test here that steps a reference runs with
+each. The two must take the same decisions, job changes, demographic events, choices,
 lottery and retirements and reach the same state every month, every household's
 attributes and the housing stock exactly, incomes to the last bits. The fast path may
 evaluate utilities in float32: a choice may then differ only when its draw falls on a
 boundary of the cumulative choice probabilities; prices and rents, whose expected demand
-sums float32 choice probabilities, agree within 1e-4.
+sums float32 choice probabilities, agree within 1e-4. (``MesaNumpyReference``'s own
+float64 rounding differences from ``MesaReference`` are in test_reference_numpy.py.)
 
 What is not compared: policies and sampled alternatives (the reference refuses them),
 the household-type index (the reference sums hazards in a dict keyed by home, segment
@@ -33,7 +36,7 @@ from migrasim.kernels.decision import (
 from migrasim.kernels.demography import DISSOLVES, EMIGRATES, LEAVES_HOME, SEPARATES
 from migrasim.model import MigrationModel
 from migrasim.population import household_types
-from migrasim.reference import MesaReference
+from migrasim.reference import MesaNumpyReference, MesaReference
 from migrasim.territories.classification import HIERARCHY
 
 STATE = ("home", "profile", "job", "months_since_arrival", "origin", "telework_days", "age",
@@ -44,6 +47,12 @@ INCOME = ("income", "budget")
 INCOME_RTOL = 1e-12
 FLOAT32_BOUNDARY = 1e-4  # relative distance of a draw to a cumulative-probability boundary
 AREA = ['territory.departements=["75","60","12","48"]']  # Paris, Oise, Aveyron, Lozère
+
+
+@pytest.fixture(params=[MesaReference, MesaNumpyReference], ids=["pure", "numpy"])
+def reference(request) -> type[MesaReference]:
+    """Each Mesa model of the month in turn."""
+    return request.param
 
 
 def test_uniform_py_returns_the_same_float_as_uniform():
@@ -211,13 +220,14 @@ def _assert_same_month(fast: MigrationModel, ref: MesaReference) -> None:
     np.testing.assert_allclose(ref.rent, market.rent, rtol=1e-4, err_msg=f"rent, {month}")
 
 
-def _run_in_lockstep(fast: MigrationModel) -> tuple[Counter, list[int]]:
+def _run_in_lockstep(fast: MigrationModel, reference: type[MesaReference]
+                     ) -> tuple[Counter, list[int]]:
     """Step ``fast`` and its reference month after month, asserting the same month each
     time; count what happened (reasons, events, unmet demand, retirements, age class
     crossings, rural projects started, job changers who kept their former job, job
     changes within reach, jobs near home when telework fell), and the telework days of
     each month."""
-    ref = MesaReference(fast)  # before the fast model steps
+    ref = reference(fast)  # before the fast model steps
     seen: Counter = Counter()
     telework = []
     neo_rural = fast.profiles.index("neo_rural")
@@ -240,7 +250,8 @@ def _run_in_lockstep(fast: MigrationModel) -> tuple[Counter, list[int]]:
     return seen, telework
 
 
-def test_the_reference_takes_the_same_decisions_and_reaches_the_same_state_every_month():
+def test_the_reference_takes_the_same_decisions_and_reaches_the_same_state_every_month(
+        reference):
     """Paris (a shocked origin class), Oise, Aveyron and Lozère from January 2020 for 20
     months (household types are compacted after December, the strict comparison goes on
     with the new ids): telework jumps in March 2020 (a new period, in which managers
@@ -255,7 +266,7 @@ def test_the_reference_takes_the_same_decisions_and_reaches_the_same_state_every
         "model.construction.cost_m2=500", "model.construction.rate=0.05",
         "model.market.vacancy_weight=0.5"])
     dwellings = fast.stock.dwellings.copy()
-    seen, telework = _run_in_lockstep(fast)
+    seen, telework = _run_in_lockstep(fast, reference)
     # the oracle went through every path of the step
     assert seen[ORDINARY] > 500 and seen[JOB_CHANGE] > 50 and seen[FORMATION] > 100
     assert all(seen[r] > 0 for r in (DISPLACED, RETURN, TELEWORK, ABROAD))
@@ -267,23 +278,23 @@ def test_the_reference_takes_the_same_decisions_and_reaches_the_same_state_every
     assert telework[18] < telework[17]        # and one from July 2021
 
 
-def test_the_reference_follows_a_run_without_demography():
+def test_the_reference_follows_a_run_without_demography(reference):
     """With ``model.demography.enabled=false`` nobody forms, dissolves, arrives or
     leaves: the reference follows the fast path there too."""
     fast = MigrationModel("remote50", scale=0.002, months=3, rng=3, overrides=[
         *AREA, "start=2021-11", "model.demography.enabled=false"])
     n = len(fast.households)
-    seen, _ = _run_in_lockstep(fast)
+    seen, _ = _run_in_lockstep(fast, reference)
     assert len(fast.households) == n and fast.households.alive.all()
     assert seen[ORDINARY] > 100 and seen[FORMATION] == seen[ABROAD] == 0
 
 
-def test_the_reference_refuses_scenarios_with_policies():
+def test_the_reference_refuses_scenarios_with_policies(reference):
     fast = MigrationModel("baseline", scale=0.002, months=1, overrides=[
         'territory.departements=["12"]', "+scenario.policies=[{_target_: "
         "migrasim.policies.AccueilMission, group: petr_haut_rouergue}]"])
     with pytest.raises(ValueError, match="does not support policies"):
-        MesaReference(fast)
+        reference(fast)
 
 
 def _move_shares(destination_class: np.ndarray, counts: np.ndarray, internal: int
@@ -293,13 +304,13 @@ def _move_shares(destination_class: np.ndarray, counts: np.ndarray, internal: in
     return np.append(by_class, internal) / counts.sum()
 
 
-def test_moves_by_destination_class_match_on_a_larger_area():
+def test_moves_by_destination_class_match_on_a_larger_area(reference):
     """Île-de-France's Paris, Seine-et-Marne and Oise with Normandy's Seine-Maritime and
     Eure (every hierarchy class), around remote50's January 2022 telework jump. With the
     same draws the shares are identical unless float32 moved a few boundary choices."""
     fast = MigrationModel("remote50", scale=0.01, months=6, rng=2, overrides=[
         'territory.departements=["75","77","60","76","27"]', "start=2021-10"])
-    ref = MesaReference(fast)
+    ref = reference(fast)
     hier = fast.territories.hierarchy_index
     fast_moves = np.zeros(len(hier))
     fast_internal = 0
@@ -321,11 +332,11 @@ def test_moves_by_destination_class_match_on_a_larger_area():
     np.testing.assert_allclose(ref_shares, fast_shares, atol=0.01)
 
 
-def test_the_market_answers_the_same_expected_demand():
+def test_the_market_answers_the_same_expected_demand(reference):
     """Expected arrivals and departures (hazards × choice probabilities over household
     types) of the fast path equal the reference's, territory by territory."""
     fast = MigrationModel("remote50", scale=0.002, months=1, rng=4, overrides=AREA)
-    ref = MesaReference(fast)
+    ref = reference(fast)
     decision, ch = fast.submodels.decision, fast.submodels.choice
     types = household_types(fast.types, decision.decide(fast, fast.month)[1])
     arrivals, departures = fast.submodels.market.expected_flows(
@@ -337,7 +348,7 @@ def test_the_market_answers_the_same_expected_demand():
     assert arrivals.sum() > 0
 
 
-def test_the_reference_follows_workers_who_cross_the_border():
+def test_the_reference_follows_workers_who_cross_the_border(reference):
     """Haute-Savoie and Moselle, with Geneva, Lausanne, Luxembourg and Saarbrücken next
     door: a worker's job may be a pole across the border (job site n + k), in the commute
     term, the reach rule, the household types and the draw of a new job."""
@@ -346,7 +357,7 @@ def test_the_reference_follows_workers_who_cross_the_border():
     n, hh = len(fast.territories), fast.households
     start = hh.job.copy()
     assert (start >= n).sum() > 100
-    seen, _ = _run_in_lockstep(fast)
+    seen, _ = _run_in_lockstep(fast, reference)
     assert seen[ORDINARY] > 100 and seen[JOB_CHANGE] > 10
     job, moved = hh.job[:start.size], hh.origin[:start.size] >= 0
     assert ((job >= n) & (start < n)).any()    # new jobs drawn across the border

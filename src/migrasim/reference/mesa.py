@@ -291,6 +291,8 @@ class MesaReference(mesa.Model):
     and ``last_retired`` (ids) hold the month's results.
     """
 
+    agent_class: type[HouseholdAgent] = HouseholdAgent  # a subclass may bring its own
+
     def __init__(self, model: MigrationModel):
         sub = model.submodels
         if model.territories.focus.any():
@@ -371,12 +373,12 @@ class MesaReference(mesa.Model):
         self.terms = self.territory_terms({})
         hh = model.households
         self.households = [
-            HouseholdAgent(self, h, home=int(hh.home[h]), profile=int(hh.profile[h]),
-                           job=int(hh.job[h]), income=float(hh.income[h]),
-                           owner=bool(hh.owner[h]), telework_days=int(hh.telework_days[h]),
-                           months_since_arrival=int(hh.months_since_arrival[h]),
-                           origin=int(hh.origin[h]), age=int(hh.age[h]),
-                           alive=bool(hh.alive[h]))
+            self.agent_class(self, h, home=int(hh.home[h]), profile=int(hh.profile[h]),
+                             job=int(hh.job[h]), income=float(hh.income[h]),
+                             owner=bool(hh.owner[h]), telework_days=int(hh.telework_days[h]),
+                             months_since_arrival=int(hh.months_since_arrival[h]),
+                             origin=int(hh.origin[h]), age=int(hh.age[h]),
+                             alive=bool(hh.alive[h]))
             for h in range(len(hh))]
         self.type_sums: dict[tuple[int, int, int], list[float]] = {}
         self.movers: list[HouseholdAgent] = []
@@ -610,10 +612,10 @@ class MesaReference(mesa.Model):
         sigma = self.income_sigma
         income = (self.median_income[origin] * self.income_index * self.income_factor[profile]
                   * math.exp(sigma * z - sigma**2 / 2))
-        agent = HouseholdAgent(self, h, home=origin, profile=profile,
-                               job=self.pole[origin] if self.worker[profile] else -1,
-                               income=income, owner=False, telework_days=0,
-                               months_since_arrival=0, origin=-1, age=age, alive=False)
+        agent = self.agent_class(self, h, home=origin, profile=profile,
+                                 job=self.pole[origin] if self.worker[profile] else -1,
+                                 income=income, owner=False, telework_days=0,
+                                 months_since_arrival=0, origin=-1, age=age, alive=False)
         agent.telework_days = agent.telework(self.period)
         agent.reason = reason
         self.households.append(agent)
