@@ -13,8 +13,10 @@ import ast
 import inspect
 
 import numpy as np
+import pytest
 from numba.core.registry import CPUDispatcher
 
+from migrasim.errors import ConfigError
 from migrasim.model import MigrationModel
 from migrasim.reference import MesaNumpyReference, MesaReference, mesa, numpy_agents
 
@@ -84,6 +86,35 @@ def test_it_runs_the_plain_references_months():
                                        rtol=ROUNDING, atol=1e-15, err_msg=key)
         moves += sum(plain.last_moved.values())
     assert moves > 300 and vector.dwellings.sum() > dwellings
+
+
+def test_with_mesas_own_draws_it_keeps_the_distributions():
+    """``draws="mesa"`` (self.random, as a Mesa model usually draws) parts from the fast
+    path household by household but not in distribution: over four months the movers,
+    the moves and the share of moves within an EPCI stay within sampling noise of the
+    counter-based run's."""
+    fast = MigrationModel("remote50", scale=0.002, months=4, rng=1, overrides=AREA)
+    counter, own = MesaNumpyReference(fast), MesaNumpyReference(fast, draws="mesa")
+    tallies = []
+    for ref in (counter, own):
+        movers = moved = within = 0
+        while ref.running:
+            ref.step()
+            movers += sum(r != 0 for r in ref.last_reasons)
+            served = [i for i, ok in ref.last_moved.items() if ok]
+            moved += len(served)
+            within += sum(ref.last_chosen[i] == ref.last_origin[i] for i in served)
+        tallies.append((movers, moved, within / moved))
+    (m0, v0, w0), (m1, v1, w1) = tallies
+    assert m0 > 300 and (m0, v0) != (m1, v1)  # not the same draws
+    assert abs(m1 - m0) < 5 * np.sqrt(m0) and abs(v1 - v0) < 5 * np.sqrt(v0)
+    assert abs(w1 - w0) < 0.05
+
+
+def test_a_draws_source_it_does_not_know_is_refused():
+    fast = MigrationModel("remote50", scale=0.002, months=1, rng=1, overrides=AREA)
+    with pytest.raises(ConfigError, match="draws"):
+        MesaNumpyReference(fast, draws="numpy")
 
 
 def test_the_agents_call_no_numba_function():

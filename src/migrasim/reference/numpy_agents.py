@@ -15,6 +15,12 @@ counter-based draws (``rng.uniform_py``: ``rng.uniform`` is a numba function), b
 * territory state is numpy arrays, and the territory-level rules (segment × territory
   terms, market clearing, demography's demand, construction) are array expressions.
 
+``draws="mesa"`` draws from the model's own ``self.random`` (Mesa's stdlib Mersenne
+Twister, seeded with the run's seed) instead, as a Mesa model usually does: faster in
+pure Python (``uniform_py`` mixes 64-bit integers with Python ints), but neither common
+random numbers nor the fast path's decisions, only the same distributions. The
+benchmarks time both.
+
 The per-household rules that are scalar (hazard, decision, demographic event, move,
 lottery, retirement) stay agent methods inherited from ``MesaReference``: households
 are not vectorised across agents (that would be the fast path written in numpy), and
@@ -36,12 +42,15 @@ import numpy as np
 
 from migrasim import rng as crn
 from migrasim.ages import N_AGES
+from migrasim.errors import ConfigError
 from migrasim.kernels.decision import FORMATION, JOB_CHANGE, RETURN
 from migrasim.kernels.demography import DISSOLVES, EMIGRATES
 from migrasim.reference.mesa import HouseholdAgent, MesaReference
 
 if TYPE_CHECKING:
     from migrasim.model import MigrationModel
+
+DRAWS = ("counter", "mesa")  # rng.uniform_py's draws (the fast path's), or self.random's
 
 # The reference's territory state and constants, as float64 arrays here.
 TERRITORY_ARRAYS = (
@@ -94,8 +103,12 @@ class MesaNumpyReference(MesaReference):
 
     agent_class = NumpyHouseholdAgent
 
-    def __init__(self, model: MigrationModel):
+    def __init__(self, model: MigrationModel, draws: str = "counter"):
+        if draws not in DRAWS:
+            raise ConfigError("draws", draws, f"one of {list(DRAWS)}")
         super().__init__(model)
+        if draws == "mesa":  # every draw of the step from Mesa's own generator
+            self.uniform = lambda household, purpose, month=None: self.random.random()
         for name in TERRITORY_ARRAYS:
             setattr(self, name, np.asarray(getattr(self, name), dtype=np.float64))
         self.kind = np.asarray(self.kind)
