@@ -1,6 +1,6 @@
 """Benchmarks of the fast path against the plain-Mesa reference, on this machine.
 
-    python benchmarks/run.py            # everything (~25 min on 2 cores)
+    python benchmarks/run.py            # everything (~30 min on 2 cores)
     python benchmarks/run.py --quick    # small sizes only (~13 min)
 
 Every measurement runs in a fresh subprocess (so peak memory is its own), on the
@@ -220,8 +220,8 @@ def main(quick: bool) -> dict:
             warm.append(spawn("startup", env)["startup_s"])
     record(r, "startup_seconds_cold_cache", cold)
     record(r, "startup_seconds_warm_cache", warm)
-    # derived: the difference of the two medians (no spread of its own)
-    r["compile_seconds"] = r["startup_seconds_cold_cache"] - r["startup_seconds_warm_cache"]
+    # each repeat's cold start less the warm start from the cache it filled
+    record(r, "compile_seconds", [c - w for c, w in zip(cold, warm, strict=True)])
     spawn("startup", TWO)  # compile into the default cache: init times below exclude it
 
     for size in sizes:

@@ -5,8 +5,8 @@
     python -m migrasim.calibrate study=france sensitivity=true            # Morris screening
 
 Options (key=value): ``study`` (required), ``n_trials`` (finished trials the study
-should hold; rerunning resumes), ``workers`` (processes on this machine, numba threads
-split between them), ``storage`` (an optuna database URL or ``journal:PATH``; default
+should hold; rerunning resumes), ``workers`` (processes on this machine, at most its
+cores, numba threads split between them), ``storage`` (an optuna database URL or ``journal:PATH``; default
 the journal file ``calibration/results/<study>/journal.log``), ``scenario``, ``scale``,
 ``months``,
 ``seeds`` (e.g. ``1,2,3``), ``area`` (départements, e.g. ``12,48``), ``overrides``
