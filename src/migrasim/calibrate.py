@@ -6,9 +6,9 @@
 
 Options (key=value): ``study`` (required), ``n_trials`` (finished trials the study
 should hold; rerunning resumes), ``workers`` (processes on this machine, at most its
-cores, numba threads split between them), ``storage`` (an optuna database URL or ``journal:PATH``; default
-the journal file ``calibration/results/<study>/journal.log``), ``scenario``, ``scale``,
-``months``,
+cores, numba threads split between them), ``storage`` (an optuna database URL or
+``journal:PATH``; default the journal file ``calibration/results/<study>/journal.log``),
+``scenario``, ``scale``, ``months``,
 ``seeds`` (e.g. ``1,2,3``), ``area`` (départements, e.g. ``12,48``), ``overrides``
 (config overrides for every run, separated by ``;``), ``fit`` (target
 groups the loss counts, e.g. ``levels``; the others are reported out of sample),
