@@ -58,14 +58,15 @@ def calibration(workers: int, trials: int) -> dict:
             "wall": wall}
 
 
-def compare(arguments: list[str]) -> float:
-    """Wall time of ``python -m migrasim.compare`` with ``arguments``."""
+def compare(arguments: list[str]) -> tuple[float, int]:
+    """Wall time of ``python -m migrasim.compare`` with ``arguments``, and its runs (the
+    run directories it wrote)."""
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-m", "migrasim.compare", "progress=false",
                         *arguments, f"hydra.run.dir={tmp}/run"],
                        cwd=ROOT, env=_env(), check=True, capture_output=True)
-        return time.perf_counter() - t0
+        return time.perf_counter() - t0, len(list(Path(tmp, "run", "runs").glob("*/seed*")))
 
 
 def measure(quick: bool) -> dict:
@@ -75,7 +76,7 @@ def measure(quick: bool) -> dict:
     r: dict = {"throughput_cores": cores()}
     for suffix, workers in (("", 1), ("_one_worker_per_core", cores())):
         threads = max(1, cores() // workers)  # as calibrate splits them
-        cal = calibration(workers, REPEATS + workers - 1)  # ≥ REPEATS trials finish
+        cal = calibration(workers, REPEATS + workers - 1)  # ≥ REPEATS, side by side
         seconds = record(r, f"seconds_per_trial{suffix}", cal["seconds"])
         r[f"trials_per_hour{suffix}"] = workers * 3600 / seconds
         r[f"calibration_workers{suffix}"], r[f"calibration_threads_per_worker{suffix}"] = (
@@ -83,9 +84,10 @@ def measure(quick: bool) -> dict:
         r[f"calibration_pruned_trials{suffix}"] = cal["pruned"]
         r[f"calibration_wall_seconds{suffix}"] = cal["wall"]
     arguments = COMPARE_QUICK if quick else []
-    runs = 2 * (2 if quick else 10)  # two scenarios × seeds
     repeats = REPEATS if quick else 1  # a default comparison takes minutes: one, of 20 runs
-    seconds = record(r, "compare_seconds", [compare(arguments) for _ in range(repeats)])
+    timed = [compare(arguments) for _ in range(repeats)]
+    seconds = record(r, "compare_seconds", [t for t, _ in timed])
+    runs = timed[0][1]
     r["compare_arguments"] = " ".join(arguments) or "(defaults)"
     r["compare_runs"], r["compare_workers"] = runs, min(runs, cores())
     r["runs_per_hour"] = runs * 3600 / seconds
