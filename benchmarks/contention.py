@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
+
+from timing import spread  # benchmarks/, the script's directory
 
 SETUPS = {"libgomp active (OMP_WAIT_POLICY=active)": {"OMP_WAIT_POLICY": "active"},
           "libgomp passive (migrasim's default)": {"OMP_WAIT_POLICY": "passive"},
           "workqueue": {"NUMBA_THREADING_LAYER": "workqueue"}}
 
 WORKER = """
-import json, statistics, subprocess, sys, time
+import json, subprocess, sys, time
 from migrasim import MigrationModel
 scale, repeats = float(sys.argv[1]), int(sys.argv[2])
 m = MigrationModel("remote50", scale=scale, months=3 + 2 * repeats, collect=False)
@@ -43,8 +44,15 @@ print(json.dumps({"alone": alone, "loaded": loaded}))
 """
 
 
-def summary(times: list[float]) -> dict:
-    return {"median": statistics.median(times), "min": min(times), "max": max(times)}
+def measure(scale: float, repeats: int, env: dict[str, str]) -> dict[str, list[float]]:
+    """Step times (s) alone and with the competing loop, in a fresh process whose
+    environment is this one's with ``env`` in place of its OpenMP wait policy and numba
+    threading layer."""
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("OMP_WAIT_POLICY", "NUMBA_THREADING_LAYER")}
+    out = subprocess.run([sys.executable, "-c", WORKER, str(scale), str(repeats)],
+                         env={**clean, **env}, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -52,13 +60,9 @@ def main() -> None:
     repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 10
     results = {}
     for name, env in SETUPS.items():
-        clean = {k: v for k, v in os.environ.items()
-                 if k not in ("OMP_WAIT_POLICY", "NUMBA_THREADING_LAYER")}
         t0 = time.perf_counter()
-        out = subprocess.run([sys.executable, "-c", WORKER, str(scale), str(repeats)],
-                             env={**clean, **env}, capture_output=True, text=True, check=True)
-        runs = json.loads(out.stdout.strip().splitlines()[-1])
-        alone, loaded = summary(runs["alone"]), summary(runs["loaded"])
+        runs = measure(scale, repeats, env)
+        alone, loaded = spread(runs["alone"]), spread(runs["loaded"])
         results[name] = {"alone_s": alone, "loaded_s": loaded,
                          "slowdown_with_competing_process": loaded["median"] / alone["median"],
                          "wall_s": time.perf_counter() - t0}

@@ -8,9 +8,11 @@ import sys
 import optuna
 import pytest
 
+from migrasim.calibrate import parse
 from migrasim.calibration import space, study
 from migrasim.calibration.targets import Target
 from migrasim.errors import ConfigError
+from migrasim.experiments.launch import cores
 
 AREA = 'territory.departements=["12","48"]'  # Aveyron, Lozère: 29 EPCI, fast
 
@@ -158,6 +160,17 @@ def test_bad_calibration_arguments_exit_2_in_one_line():
     assert run.returncode == 2
     assert run.stderr.strip().splitlines() == [
         "error: n_trials: 'zero' is not allowed; allowed: a number of trials ≥ 1"]
+
+
+def test_more_local_workers_than_cores_are_refused_so_workers_times_threads_fit_the_cores():
+    with pytest.raises(ConfigError) as err:
+        parse(["study=x", f"workers={cores() + 1}"])
+    assert str(err.value).startswith(f"workers: {cores() + 1} is not allowed; allowed: 1 to "
+                                     f"{cores()}, the cores of this machine")
+    assert parse(["study=x", f"workers={cores()}"])["workers"] == cores()
+    # SLURM jobs are not this machine's workers
+    assert parse(["study=x", f"workers={cores() + 1}", "launcher=submitit"])["workers"] \
+        == cores() + 1
 
 
 def test_the_default_config_runs_the_fitted_values_and_fitted_none_the_hand_set_ones():

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from migrasim import ConfigError, Ensemble, Simulation
-from migrasim.experiments.launch import Launcher
+from migrasim.experiments.launch import Launcher, cores
 from migrasim.observation import bands
 
 AREA = ["territory.departements=[12,48]"]
@@ -132,6 +132,8 @@ def test_quantiles_select_levels_or_paired_differences(covid):
     (dict(overrides=[*AREA, "scenario=covid"]), "the ensemble sets the scenario"),
     (dict(target="nowhere"), "target: 'nowhere' is not allowed"),
     (dict(workers=0), "workers: 0 is not allowed"),
+    (dict(workers=cores() + 1), f"workers: {cores() + 1} is not allowed; allowed: null (the "
+     f"cores) or 1 to {cores()}"),
     (dict(launcher="slurm"), "launcher: 'slurm' is not allowed"),
     (dict(scenarios=["zan_strict"], overrides=["territory.departements=[75]"]),
      "targets with at least one territory in the study area"),
@@ -141,6 +143,16 @@ def test_bad_input_fails_before_any_run(kwargs, message):
     with pytest.raises(ConfigError) as err:
         Ensemble(args.pop("scenarios"), **args)
     assert message in str(err.value)
+
+
+def test_local_workers_times_their_threads_never_exceed_the_cores():
+    for name in ("joblib", "submitit_local"):
+        for workers in (None, *range(1, cores() + 1)):
+            launcher = Launcher(name, workers=workers)
+            for jobs in (1, 2, 3, 20):
+                assert launcher.parallel(jobs) * launcher.threads(jobs) <= cores()
+    # on a cluster, workers are SLURM jobs of their own cpus_per_job
+    assert Launcher("submitit_slurm", workers=cores() + 10, cpus_per_job=4).threads(50) == 4
 
 
 def test_an_ensemble_can_keep_only_its_indicators():

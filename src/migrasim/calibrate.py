@@ -5,10 +5,10 @@
     python -m migrasim.calibrate study=france sensitivity=true            # Morris screening
 
 Options (key=value): ``study`` (required), ``n_trials`` (finished trials the study
-should hold; rerunning resumes), ``workers`` (processes on this machine, numba threads
-split between them), ``storage`` (an optuna database URL or ``journal:PATH``; default
-the journal file ``calibration/results/<study>/journal.log``), ``scenario``, ``scale``,
-``months``,
+should hold; rerunning resumes), ``workers`` (processes on this machine, at most its
+cores, numba threads split between them), ``storage`` (an optuna database URL or
+``journal:PATH``; default the journal file ``calibration/results/<study>/journal.log``),
+``scenario``, ``scale``, ``months``,
 ``seeds`` (e.g. ``1,2,3``), ``area`` (départements, e.g. ``12,48``), ``overrides``
 (config overrides for every run, separated by ``;``), ``fit`` (target
 groups the loss counts, e.g. ``levels``; the others are reported out of sample),
@@ -37,6 +37,7 @@ from migrasim.calibration import sensitivity as sens
 from migrasim.calibration import space, study, targets
 from migrasim.errors import ConfigError
 from migrasim.experiments.files import atomic_write
+from migrasim.experiments.launch import cores
 
 OPTIONS = {  # key: (default, type, allowed)
     "study": (None, str, "a study name, e.g. france"),
@@ -95,6 +96,9 @@ def parse(argv: list[str]) -> dict:
         raise ConfigError("scale", out["scale"], OPTIONS["scale"][2])
     if out["launcher"] not in ("processes", "submitit"):
         raise ConfigError("launcher", out["launcher"], OPTIONS["launcher"][2])
+    if out["launcher"] == "processes" and out["workers"] > cores():
+        raise ConfigError("workers", out["workers"], f"1 to {cores()}, the cores of this "
+                          "machine (each worker gets cores // workers threads)")
     try:
         out["seeds"] = tuple(int(s) for s in str(out["seeds"]).split(","))
     except ValueError:
@@ -142,9 +146,8 @@ def optimize(opts: dict, argv: list[str]) -> int:
     if opts["launcher"] == "submitit":
         code = _submitit(opts, argv, s)
     else:
-        cores = os.cpu_count() or 1
         procs = study.spawn(_worker_argv(argv), opts["workers"],
-                            max(1, cores // opts["workers"]))
+                            max(1, cores() // opts["workers"]))
         try:
             code = study.watch(s, procs, opts["n_trials"])
         except KeyboardInterrupt:
@@ -275,7 +278,7 @@ class _Run:
 def _pool(workers: int):
     if workers <= 1:
         return None
-    os.environ.update(NUMBA_NUM_THREADS=str(max(1, (os.cpu_count() or 1) // workers)),
+    os.environ.update(NUMBA_NUM_THREADS=str(max(1, cores() // workers)),
                       OMP_WAIT_POLICY="passive")
     return mp.get_context("spawn").Pool(workers)
 

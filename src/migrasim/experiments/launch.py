@@ -79,11 +79,14 @@ class Launcher:
                                          or not isinstance(self.workers, int)
                                          or self.workers < 1):
             raise ConfigError("workers", self.workers, "null (the cores) or an integer ≥ 1")
+        if self.name != "submitit_slurm" and (self.workers or 0) > cores():
+            # more local workers than cores would share them: workers × threads ≤ cores
+            raise ConfigError("workers", self.workers, f"null (the cores) or 1 to {cores()}, "
+                              "the cores of this machine (workers × threads ≤ cores)")
 
     @property
     def cores(self) -> int:
-        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
-            else (os.cpu_count() or 1)
+        return cores()
 
     def parallel(self, jobs: int) -> int:
         """Jobs running at a time."""
@@ -94,6 +97,12 @@ class Launcher:
         if self.name == "submitit_slurm":
             return self.cpus_per_job
         return max(1, self.cores // self.parallel(jobs))
+
+
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity): local workers share them."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
+        else (os.cpu_count() or 1)
 
 
 _AREAS: dict[str, Territories] = {}  # study areas of this process, by territory section
