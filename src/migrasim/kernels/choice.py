@@ -304,7 +304,7 @@ def _alias(scaled, threshold, alias):
     # leftovers (rounding) keep threshold 1: they always return themselves
 
 
-@nb.njit(fastmath=True, cache=True)
+@nb.njit(fastmath=True, inline="always", cache=True)
 def _utility(tables, p, o, w, j, tw, inv_budget, bonus, dist, stay):
     """Utility of territory ``j``; ``dist`` and ``stay`` are the mover's distance and
     same-territory coefficients (zero for a move around a new job). Passed as numbers,
@@ -316,9 +316,15 @@ def _utility(tables, p, o, w, j, tw, inv_budget, bonus, dist, stay):
         x += stay
     if w >= 0:
         x += t.commute_coef[p] * (_ONE - tw) * t.commute[w, j]
-        if t.days_off.shape[0] > 0:  # days off commuting (a policy lever)
-            x -= t.commute_coef[p] * min(t.days_off[p, j], _ONE - tw) * t.commute[w, j]
     return x
+
+
+@nb.njit(fastmath=True, inline="always", cache=True)
+def _days_off(tables, p, w, j, tw):
+    """What a policy's days off commuting take off the commute term of territory ``j``
+    (kept out of ``_utility``: its test there made the sampled choice 2.8× slower)."""
+    t = tables
+    return t.commute_coef[p] * min(t.days_off[p, j], _ONE - tw) * t.commute[w, j]
 
 
 @nb.njit(parallel=True, cache=True)
@@ -344,6 +350,7 @@ def choose_sampled(seed, month, movers, reason, hh, tables, chunks, sample):
     m = movers.shape[0]
     n = tables.rent.shape[0]
     fixed = near.shape[1] + 1
+    off = tables.days_off.shape[0] > 0  # days off commuting (a policy lever)
     chosen = np.empty(m, dtype=np.int32)
     per = (m + chunks - 1) // chunks
     for c in nb.prange(chunks):
@@ -368,6 +375,9 @@ def choose_sampled(seed, month, movers, reason, hh, tables, chunks, sample):
                 cand[fixed + s] = i if x - i < threshold[o, i] else alias[o, i]
             for s in range(fixed + size):
                 v[s] = _utility(tables, p, o, w, cand[s], tw, inv_budget, bonus, dist, stay)
+            if off and w >= 0:
+                for s in range(fixed + size):
+                    v[s] -= _days_off(tables, p, w, cand[s], tw)
             for s in range(fixed, fixed + size):
                 v[s] -= log_size + log_q[o, cand[s]]
             vmax = v[0]
