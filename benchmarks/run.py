@@ -1,7 +1,7 @@
 """Benchmarks of the fast path against the plain-Mesa reference, on this machine.
 
-    python benchmarks/run.py            # everything (~45 min on 2 cores)
-    python benchmarks/run.py --quick    # small sizes, short study and comparison (~6 min)
+    python benchmarks/run.py            # everything (~25 min on 2 cores)
+    python benchmarks/run.py --quick    # small sizes, a short comparison, no study (~8 min)
 
 Every measurement runs in a fresh subprocess (so peak memory is its own), on the
 ``remote50`` scenario (step timings from October 2019, so they cross a new year) with
