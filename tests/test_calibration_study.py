@@ -7,6 +7,7 @@ import sys
 
 import optuna
 import pytest
+from conftest import two_cores
 
 from migrasim.calibrate import parse
 from migrasim.calibration import space, study
@@ -145,6 +146,7 @@ def test_a_study_stopped_and_run_again_goes_on_from_its_stored_trials(tmp_path):
     assert (tmp_path / "results" / "t" / "trials.csv").exists()
 
 
+@two_cores
 def test_two_workers_share_one_study_without_running_a_trial_twice(tmp_path):
     run = _cli(tmp_path, "n_trials=6", "workers=2")
     assert run.returncode == 0, run.stderr[-2000:]

@@ -7,6 +7,7 @@ import sys
 
 import pandas as pd
 import pytest
+from conftest import two_cores
 
 from migrasim import Ensemble
 
@@ -20,6 +21,7 @@ def _compare(args, tmp_path):
                           text=True, env={**os.environ, "MPLBACKEND": "Agg"}, timeout=300)
 
 
+@two_cores
 def test_compare_writes_the_comparison_figures_report_and_runs(tmp_path):
     out = _compare(["scenarios=[baseline,remote50,zan_strict]", "workers=2", *TINY], tmp_path)
     assert out.returncode == 0, out.stderr

@@ -5,6 +5,7 @@ before the first run; an ensemble saved is an ensemble reopened."""
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import two_cores
 
 from migrasim import ConfigError, Ensemble, Simulation
 from migrasim.experiments.launch import Launcher, cores
@@ -83,6 +84,7 @@ def test_the_band_of_the_ensemble_mean_narrows_from_3_to_12_seeds():
         few.indicators, ens.indicators[ens.indicators["seed"] <= 3].reset_index(drop=True))
 
 
+@two_cores
 def test_one_worker_two_workers_and_submitit_jobs_give_the_same_ensemble(tmp_path):
     one = Ensemble(["baseline", "covid"], seeds=2, workers=1, **TINY).run(progress=False)
     two = Ensemble(["baseline", "covid"], seeds=2, workers=2, **TINY).run(

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from migrasim.model import MigrationModel
 
 FILE = "checkpoint.pkl"
-FORMAT = 1  # design: raised whenever what a checkpoint holds changes
+FORMAT = 2  # design: raised whenever what a checkpoint holds changes (2: ageing's
+#            crossing table, household types' buffers)
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
