@@ -8,8 +8,9 @@ Every measurement runs in a fresh subprocess (so peak memory is its own), on the
 territory constants fitted as in a real run, with ``NUMBA_NUM_THREADS=2`` unless a
 one-thread run is named. Every timing is the median of at least ``REPEATS`` repeats
 (months after a warm-up month, or fresh processes), written with its ``_min``, ``_max``
-and ``_repeats``; the one exception, ten simulated years at full scale, is one run
-(``_repeats`` 1) with the spread of its 120 months beside it. The speedup against the
+and ``_repeats``; two exceptions are one run each (``_repeats`` 1): ten simulated years at
+full scale, with the spread of its 120 months beside it, and the default comparison of
+throughput.py (20 runs). The speedup against the
 Mesa reference (one ``mesa.Agent`` per household, reference.py) is measured on the same
 months from the same initial state, and the two are checked to end in the same state;
 so is the speedup against the numpy-per-agent Mesa model (``MesaNumpyReference``: the
