@@ -130,7 +130,6 @@ def work_reference(size: str, steps: int) -> dict:
     """Seconds per month step of the Mesa reference and of the fast path on the same
     months from the same state, and whether they end in the same state (every
     household's home, job and profile; vacancies; prices and rents within 1e-4)."""
-    import numpy as np
 
     from migrasim.model import MigrationModel
     from migrasim.reference import MesaReference
@@ -141,23 +140,38 @@ def work_reference(size: str, steps: int) -> dict:
     t0 = time.perf_counter()
     ref = MesaReference(m)
     build = time.perf_counter() - t0
+    ref_s, fast_s = _lockstep(m, ref, steps)
+    return {"households": len(m.households), "build_s": build, "reference_step_s": ref_s,
+            "fast_step_s": fast_s, "same_state": _same_state(m, ref)}
+
+
+def _same_state(m, ref) -> bool:
+    """Whether the fast model ``m`` and the Mesa model ``ref`` are in the same state: every
+    household's home, job and profile, vacancies; prices and rents within 1e-4."""
+    import numpy as np
+
+    hh, market = m.households, m.submodels.market
+    return bool(all(np.array_equal(getattr(hh, k), [getattr(a, k) for a in ref.households])
+                    for k in ("home", "job", "profile"))
+                and np.array_equal(m.stock.vacant, ref.vacant)
+                and np.allclose(market.price, ref.price, rtol=1e-4)
+                and np.allclose(market.rent, ref.rent, rtol=1e-4))
+
+
+def _lockstep(m, ref, months: int, after=None) -> tuple[list[float], list[float]]:
+    """Seconds of each of ``months`` steps of ``ref`` then ``m``; ``after()`` (not timed)
+    follows each pair."""
     ref_s, fast_s = [], []
-    for _ in range(steps):
+    for _ in range(months):
         t = time.perf_counter()
         ref.step()
         ref_s.append(time.perf_counter() - t)
         t = time.perf_counter()
         m.step()
         fast_s.append(time.perf_counter() - t)
-    hh = m.households
-    market = m.submodels.market
-    same = (all(np.array_equal(getattr(hh, k), [getattr(a, k) for a in ref.households])
-                for k in ("home", "job", "profile"))
-            and np.array_equal(m.stock.vacant, ref.vacant)
-            and np.allclose(market.price, ref.price, rtol=1e-4)
-            and np.allclose(market.rent, ref.rent, rtol=1e-4))
-    return {"households": len(hh), "build_s": build, "reference_step_s": ref_s,
-            "fast_step_s": fast_s, "same_state": bool(same)}
+        if after is not None:
+            after()
+    return ref_s, fast_s
 
 
 def _first_difference(m, ref) -> str | None:
@@ -191,7 +205,6 @@ def work_reference_numpy(size: str, steps: int, draws: str = "counter") -> dict:
     own ``self.random``) and of the fast path on the same months from the same state,
     its build time, and with counter-based draws whether they end in the same state (as
     ``work_reference``) and, if not, where they parted first."""
-    import numpy as np
 
     from migrasim.model import MigrationModel
     from migrasim.reference import MesaNumpyReference
@@ -203,24 +216,16 @@ def work_reference_numpy(size: str, steps: int, draws: str = "counter") -> dict:
     t0 = time.perf_counter()
     ref = MesaNumpyReference(m, draws=draws)
     build = time.perf_counter() - t0
-    ref_s, fast_s, difference = [], [], None
-    for _ in range(steps + 1):  # the first month warms both up
-        t = time.perf_counter()
-        ref.step()
-        ref_s.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        m.step()
-        fast_s.append(time.perf_counter() - t)
+    difference = None
+
+    def compare() -> None:  # where the two first part, with the same draws
+        nonlocal difference
         if draws == "counter":
-            difference = difference or _first_difference(m, ref)  # (not timed)
-    hh, market = m.households, m.submodels.market
-    same = (draws == "counter"
-            and all(np.array_equal(getattr(hh, k), [getattr(a, k) for a in ref.households])
-                    for k in ("home", "job", "profile"))
-            and np.array_equal(m.stock.vacant, ref.vacant)
-            and np.allclose(market.price, ref.price, rtol=1e-4)
-            and np.allclose(market.rent, ref.rent, rtol=1e-4))
-    return {"households": len(hh), "build_s": build, "reference_step_s": ref_s[1:],
+            difference = difference or _first_difference(m, ref)
+
+    ref_s, fast_s = _lockstep(m, ref, steps + 1, compare)  # the first month warms both up
+    same = draws == "counter" and _same_state(m, ref)
+    return {"households": len(m.households), "build_s": build, "reference_step_s": ref_s[1:],
             "fast_step_s": fast_s[1:], "same_state": bool(same),
             "first_difference": difference, "rss_mb": _rss_mb()}
 
